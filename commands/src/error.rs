@@ -1,0 +1,25 @@
+/// Why a command was rejected. Each variant maps to one error code of the
+/// API (see [`CommandError::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NoPermission(String),
+    #[error("user {0} is not registered")]
+    UserNotFound(String),
+    #[error("user {0} is already registered")]
+    AlreadyRegistered(String),
+}
+
+impl CommandError {
+    /// The API error code (the reference server's numbering).
+    pub fn code(&self) -> i32 {
+        match self {
+            CommandError::InvalidArgument(_) => 1001,
+            CommandError::NoPermission(_) => 1002,
+            CommandError::UserNotFound(_) => 1101,
+            CommandError::AlreadyRegistered(_) => 1102,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Commands and decisions. A decision is a pure function of the state of one
+//! decision scope (folded from that scope's events) and a command; it yields
+//! the events to append or a typed error.
+
+mod actor;
+mod error;
+mod scope;
+pub mod user;
+
+#[cfg(test)]
+mod given;
+
+pub use actor::Actor;
+pub use error::CommandError;
+pub use scope::{Command, ScopeState};

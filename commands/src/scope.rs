@@ -1,0 +1,57 @@
+//! Routing of commands to their decision scope, and the state of a scope.
+
+use events::{DomainEvent, StreamKey};
+
+use crate::user::{UserCommand, UserState};
+use crate::{Actor, CommandError};
+
+/// Every command, grouped by the decision scope it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    User(UserCommand),
+}
+
+impl Command {
+    /// The decision scope (and stream) this command is decided in.
+    pub fn stream_key(&self, tenant: &str) -> StreamKey {
+        match self {
+            Command::User(c) => StreamKey::user(tenant, c.user_id()),
+        }
+    }
+
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::User(c) => c.name(),
+        }
+    }
+}
+
+/// The write-side state of one decision scope, folded from its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeState {
+    User(UserState),
+}
+
+impl ScopeState {
+    /// The state of a scope that has no events yet.
+    pub fn empty(key: &StreamKey) -> Self {
+        match key {
+            StreamKey::User { .. } => ScopeState::User(UserState::default()),
+        }
+    }
+
+    /// Folds one event of this scope into the state.
+    pub fn apply(&mut self, event: &DomainEvent) {
+        match self {
+            ScopeState::User(s) => s.apply(event),
+        }
+    }
+
+    /// Decides a command against this state: the events to append, or why not.
+    pub fn decide(&self, command: &Command, actor: &Actor, now_ms: i64) -> Result<Vec<DomainEvent>, CommandError> {
+        match (self, command) {
+            (ScopeState::User(s), Command::User(c)) => s.decide(c, actor, now_ms),
+        }
+    }
+}

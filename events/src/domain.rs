@@ -1,0 +1,122 @@
+//! The domain event enum, its stored type names and schema versions, and the
+//! upcasting of stored payloads.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::user::{UserProfileUpdated, UserRegistered};
+
+/// Every fact Parley records. The stored form is `(eventType, schemaVersion,
+/// payload)`; see [`DomainEvent::from_stored`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    UserRegistered(UserRegistered),
+    UserProfileUpdated(UserProfileUpdated),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UpcastError {
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    #[error("event type {event_type:?} has no schema version {version}")]
+    UnknownVersion { event_type: String, version: u32 },
+    #[error("payload of {event_type:?} v{version} does not parse: {reason}")]
+    BadPayload {
+        event_type: String,
+        version: u32,
+        reason: String,
+    },
+}
+
+impl DomainEvent {
+    /// The stored type name.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            DomainEvent::UserRegistered(_) => "UserRegistered",
+            DomainEvent::UserProfileUpdated(_) => "UserProfileUpdated",
+        }
+    }
+
+    /// The schema version this build writes for the event's type.
+    pub fn schema_version(&self) -> u32 {
+        1
+    }
+
+    /// The stored payload.
+    pub fn to_payload(&self) -> Value {
+        match self {
+            DomainEvent::UserRegistered(e) => to_value(e),
+            DomainEvent::UserProfileUpdated(e) => to_value(e),
+        }
+    }
+
+    /// Reads a stored event of any known schema version into the current
+    /// domain type (upcasting older versions).
+    pub fn from_stored(event_type: &str, version: u32, payload: &Value) -> Result<Self, UpcastError> {
+        let unknown_version = || UpcastError::UnknownVersion {
+            event_type: event_type.to_owned(),
+            version,
+        };
+        match (event_type, version) {
+            ("UserRegistered", 1) => parse(event_type, version, payload).map(DomainEvent::UserRegistered),
+            ("UserProfileUpdated", 1) => parse(event_type, version, payload).map(DomainEvent::UserProfileUpdated),
+            ("UserRegistered" | "UserProfileUpdated", _) => Err(unknown_version()),
+            _ => Err(UpcastError::UnknownType(event_type.to_owned())),
+        }
+    }
+}
+
+fn to_value<T: Serialize>(event: &T) -> Value {
+    // Domain events are plain structs of strings and numbers: serializing
+    // them cannot fail.
+    serde_json::to_value(event).expect("domain events serialize to JSON")
+}
+
+fn parse<T: DeserializeOwned>(event_type: &str, version: u32, payload: &Value) -> Result<T, UpcastError> {
+    T::deserialize(payload).map_err(|e| UpcastError::BadPayload {
+        event_type: event_type.to_owned(),
+        version,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registered() -> DomainEvent {
+        DomainEvent::UserRegistered(UserRegistered {
+            user_id: "alice".into(),
+            nickname: "Alice".into(),
+            face_url: String::new(),
+            ex: String::new(),
+            password_hash: "$argon2id$v=19$...".into(),
+            create_time: 1_700_000_000_000,
+        })
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        let event = registered();
+        let back = DomainEvent::from_stored(event.event_type(), event.schema_version(), &event.to_payload());
+        assert_eq!(back, Ok(event));
+    }
+
+    #[test]
+    fn unknown_types_and_versions_are_errors_not_panics() {
+        let payload = registered().to_payload();
+        assert!(matches!(
+            DomainEvent::from_stored("Nope", 1, &payload),
+            Err(UpcastError::UnknownType(_))
+        ));
+        assert!(matches!(
+            DomainEvent::from_stored("UserRegistered", 9, &payload),
+            Err(UpcastError::UnknownVersion { .. })
+        ));
+        assert!(matches!(
+            DomainEvent::from_stored("UserProfileUpdated", 1, &serde_json::json!({"nickname": 3})),
+            Err(UpcastError::BadPayload { .. })
+        ));
+    }
+}

@@ -1,0 +1,13 @@
+//! Domain events of Parley and the envelope they are stored in.
+//!
+//! This crate is pure: it holds types, their stored form and the upcasting
+//! from any stored schema version to the current domain event. No IO.
+
+mod domain;
+mod envelope;
+mod stream_key;
+pub mod user;
+
+pub use domain::{DomainEvent, UpcastError};
+pub use envelope::{Envelope, EventMeta};
+pub use stream_key::{StreamKey, StreamKeyError};

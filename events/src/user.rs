@@ -1,0 +1,33 @@
+//! Events of the `user:` decision scope.
+
+use serde::{Deserialize, Serialize};
+
+/// A user registered itself. The password is only ever held as an argon2
+/// PHC string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRegistered {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    pub nickname: String,
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    pub ex: String,
+    pub password_hash: String,
+    /// Milliseconds since the Unix epoch.
+    pub create_time: i64,
+}
+
+/// Some profile fields changed; an absent field is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProfileUpdated {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(default, rename = "faceURL", skip_serializing_if = "Option::is_none")]
+    pub face_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ex: Option<String>,
+}

@@ -1,0 +1,22 @@
+//! Dispatch of one stored event to the projectors it concerns.
+
+use events::{DomainEvent, Envelope};
+
+use crate::{users, Batch, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("event at position {position} is inconsistent with the read models: {reason}")]
+    Inconsistent { position: u64, reason: String },
+}
+
+/// Applies one event to every read model it concerns.
+pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
+    match event {
+        DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {
+            users::project(envelope, event, batch).await
+        }
+    }
+}

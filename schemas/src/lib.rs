@@ -1,0 +1,10 @@
+//! Wire types of the HTTP API (`../shared/spec/c-api.md`): the reply
+//! envelope, request and response bodies, and the validation of inputs.
+
+mod envelope;
+pub mod limits;
+pub mod user;
+mod validate;
+
+pub use envelope::ApiReply;
+pub use validate::{FieldError, Validate};

@@ -1,0 +1,15 @@
+//! Input limits, in characters (Unicode scalar values). Documented in
+//! docs/api.md.
+
+pub const USER_ID_MAX: usize = 64;
+pub const NICKNAME_MAX: usize = 64;
+pub const FACE_URL_MAX: usize = 1024;
+pub const EX_MAX: usize = 4096;
+pub const PASSWORD_MIN: usize = 6;
+pub const PASSWORD_MAX: usize = 128;
+pub const TENANT_ID_MAX: usize = 64;
+pub const OPERATION_ID_MAX: usize = 128;
+/// The most user IDs one get_users_info call may ask for.
+pub const USERS_PER_QUERY_MAX: usize = 1000;
+/// Platform IDs as the reference's clients use them (1 iOS .. 12).
+pub const PLATFORM_IDS: std::ops::RangeInclusive<i32> = 1..=12;
