@@ -1,0 +1,8 @@
+//! Parley's IO: where events are stored (event log backends), where read
+//! models live (read-store backends), the write side that decides commands
+//! against in-memory state, and the projector that feeds the read models.
+
+pub mod event_log;
+pub mod projector;
+pub mod read_store;
+pub mod write_side;

@@ -1,0 +1,179 @@
+//! Read models in an embedded redb database (`read-models.redb` in the data
+//! dir): one table of JSON documents keyed `collection/id`, one of metadata
+//! holding the checkpoint. A batch and its checkpoint are one redb write
+//! transaction.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use projections::{Change, DocSource, StoreError};
+use redb::{Database, ReadableTable, TableDefinition};
+use serde_json::Value;
+
+use super::ReadStore;
+
+const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const CHECKPOINT: &str = "checkpoint";
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+fn store_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn key(collection: &str, id: &str) -> String {
+    format!("{collection}/{id}")
+}
+
+impl EmbeddedStore {
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(store_err)?;
+        let db = Database::create(dir.join("read-models.redb")).map_err(store_err)?;
+        let store = EmbeddedStore { db: Arc::new(db) };
+        store.create_tables()?;
+        Ok(store)
+    }
+
+    fn create_tables(&self) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(store_err)?;
+        txn.open_table(DOCS).map_err(store_err)?;
+        txn.open_table(META).map_err(store_err)?;
+        txn.commit().map_err(store_err)
+    }
+
+    fn read_docs(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
+        let txn = self.db.begin_read().map_err(store_err)?;
+        let table = txn.open_table(DOCS).map_err(store_err)?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(bytes) = table.get(key(collection, id).as_str()).map_err(store_err)? {
+                found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
+            }
+        }
+        Ok(found)
+    }
+
+    fn write(&self, changes: Vec<Change>, from: u64, to: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(store_err)?;
+        {
+            let mut meta = txn.open_table(META).map_err(store_err)?;
+            let current = meta.get(CHECKPOINT).map_err(store_err)?.map_or(0, |v| v.value());
+            if current != from {
+                return Err(StoreError(format!(
+                    "checkpoint is {current}, the batch expected {from}: another projector is running"
+                )));
+            }
+            meta.insert(CHECKPOINT, to).map_err(store_err)?;
+            let mut docs = txn.open_table(DOCS).map_err(store_err)?;
+            for change in changes {
+                match change {
+                    Change::Put { collection, id, doc } => {
+                        let bytes = serde_json::to_vec(&doc).map_err(store_err)?;
+                        docs.insert(key(collection, &id).as_str(), bytes.as_slice())
+                            .map_err(store_err)?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(store_err)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f).await.map_err(store_err)?
+}
+
+#[async_trait]
+impl DocSource for EmbeddedStore {
+    async fn get(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self.read_docs(collection, &[id.to_owned()])?.pop())
+    }
+
+    async fn get_many(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
+        self.read_docs(collection, ids)
+    }
+}
+
+#[async_trait]
+impl ReadStore for EmbeddedStore {
+    async fn checkpoint(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(store_err)?;
+        let meta = txn.open_table(META).map_err(store_err)?;
+        Ok(meta.get(CHECKPOINT).map_err(store_err)?.map_or(0, |v| v.value()))
+    }
+
+    async fn commit(&self, changes: Vec<Change>, from: u64, to: u64) -> Result<(), StoreError> {
+        let store = self.clone();
+        blocking(move || store.write(changes, from, to)).await
+    }
+
+    async fn reset(&self) -> Result<(), StoreError> {
+        let store = self.clone();
+        blocking(move || {
+            let txn = store.db.begin_write().map_err(store_err)?;
+            txn.delete_table(DOCS).map_err(store_err)?;
+            txn.delete_table(META).map_err(store_err)?;
+            txn.commit().map_err(store_err)?;
+            store.create_tables()
+        })
+        .await
+    }
+
+    fn as_source(&self) -> &dyn DocSource {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn put(id: &str, n: i64) -> Change {
+        Change::Put {
+            collection: "things",
+            id: id.into(),
+            doc: json!({ "n": n }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_and_its_checkpoint_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        store.commit(vec![put("a", 1), put("b", 2)], 0, 7).await.unwrap();
+        assert_eq!(store.checkpoint().await.unwrap(), 7);
+        assert_eq!(
+            store
+                .get_many("things", &["b".into(), "x".into(), "a".into()])
+                .await
+                .unwrap(),
+            [json!({"n": 2}), json!({"n": 1})]
+        );
+        let stale = store.commit(vec![put("a", 99)], 0, 8).await;
+        assert!(stale.is_err());
+        assert_eq!(store.get("things", "a").await.unwrap(), Some(json!({"n": 1})));
+        assert_eq!(store.checkpoint().await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn reset_drops_documents_and_checkpoint_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = EmbeddedStore::open(dir.path()).unwrap();
+            store.commit(vec![put("a", 1)], 0, 3).await.unwrap();
+        }
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        assert_eq!(store.checkpoint().await.unwrap(), 3);
+        store.reset().await.unwrap();
+        assert_eq!(store.checkpoint().await.unwrap(), 0);
+        assert_eq!(store.get("things", "a").await.unwrap(), None);
+    }
+}
