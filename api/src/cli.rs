@@ -1,0 +1,83 @@
+//! Command line and environment configuration of the `parley` binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Parley: an event-sourced instant-messaging backend.
+///
+/// With no configuration, `parley serve` runs everything in one process:
+/// the event log and the read models live under ./data.
+#[derive(Debug, Parser)]
+#[command(name = "parley", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API with the write side and the projector.
+    Serve(ServeArgs),
+    /// Drop the read models and rebuild them by replaying the event log.
+    /// Run it while no server uses the data dir.
+    Rebuild(DataArgs),
+    /// Print a token for a user, signed with the server's secret (how app
+    /// admins, who cannot self-register, get theirs).
+    AdminToken(AdminTokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Directory of the event log, the read models and the generated JWT secret.
+    #[arg(long, env = "PARLEY_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SecretArgs {
+    /// HS256 secret that signs tokens (at least 16 characters). If unset, one
+    /// is generated on first start and kept in <data-dir>/jwt-secret (mode 0600).
+    #[arg(long, env = "PARLEY_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, env = "PARLEY_TOKEN_TTL_SECS", default_value_t = 90 * 24 * 3600)]
+    pub token_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Address the HTTP API listens on (port 0 picks a free port; the log says which).
+    #[arg(long, env = "PARLEY_LISTEN", default_value = "127.0.0.1:10002")]
+    pub listen: SocketAddr,
+    /// App admins: user IDs (comma-separated) that may act for any user of
+    /// their tenant. They cannot self-register; see `parley admin-token`.
+    #[arg(long, env = "PARLEY_ADMIN_USER_IDS", value_delimiter = ',')]
+    pub admin_user_ids: Vec<String>,
+    /// How long a request waits for the read models to include a position
+    /// (its own command's, or the one passed in X-Parley-Min-Position).
+    #[arg(long, env = "PARLEY_READ_WAIT_MS", default_value_t = 5000)]
+    pub read_wait_ms: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminTokenArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// The user the token is for.
+    #[arg(long)]
+    pub user_id: String,
+    /// The tenant the token is valid in.
+    #[arg(long, default_value = "1000")]
+    pub tenant: String,
+    /// Platform recorded in the token (10 = admin console).
+    #[arg(long, default_value_t = 10)]
+    pub platform_id: i32,
+}

@@ -1,0 +1,96 @@
+//! One error type for every handler, and its mapping to the reply envelope.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use commands::CommandError;
+use infra::write_side::WriteError;
+use projections::StoreError;
+use schemas::{ApiReply, FieldError};
+
+#[derive(Debug)]
+pub struct AppError {
+    pub code: i32,
+    pub detail: String,
+}
+
+impl AppError {
+    pub fn new(code: i32, detail: impl Into<String>) -> Self {
+        AppError {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn args(detail: impl Into<String>) -> Self {
+        Self::new(1001, detail)
+    }
+
+    pub fn no_permission(detail: impl Into<String>) -> Self {
+        Self::new(1002, detail)
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(500, detail)
+    }
+}
+
+/// The reference server's name for each error code.
+fn code_name(code: i32) -> &'static str {
+    match code {
+        500 => "ServerInternalError",
+        1001 => "ArgsError",
+        1002 => "NoPermissionError",
+        1003 => "DuplicateKeyError",
+        1004 => "RecordNotFoundError",
+        1101 => "UserIDNotFoundError",
+        1102 => "RegisteredAlreadyError",
+        1501 => "TokenExpiredError",
+        1502 => "TokenInvalidError",
+        1503 => "TokenMalformedError",
+        1504 => "TokenNotValidYetError",
+        1505 => "TokenUnknownError",
+        1506 => "TokenKickedError",
+        1507 => "TokenNotExistError",
+        _ => "UnknownError",
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::args(e.to_string())
+    }
+}
+
+impl From<CommandError> for AppError {
+    fn from(e: CommandError) -> Self {
+        AppError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<WriteError> for AppError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Rejected(e) => e.into(),
+            other => AppError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::internal(e.to_string())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.code == 500 {
+            tracing::error!(code = self.code, detail = %self.detail, "request failed");
+        } else {
+            tracing::info!(code = self.code, detail = %self.detail, "request refused");
+        }
+        let reply = ApiReply::error(self.code, code_name(self.code), &self.detail);
+        (StatusCode::OK, Json(reply)).into_response()
+    }
+}

@@ -1,0 +1,15 @@
+//! Parley's HTTP API: axum routes, authentication, tenancy and the reply
+//! envelope, over the write side and read models of `infra`.
+
+mod auth;
+pub mod cli;
+mod error;
+mod extract;
+mod password;
+mod routes;
+mod secret;
+mod server;
+mod state;
+
+pub use auth::mint_token;
+pub use server::{rebuild, serve};

@@ -1,0 +1,29 @@
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use api::cli::{Cli, Command};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let outcome = match cli.command {
+        Command::Serve(args) => api::serve(args).await,
+        Command::Rebuild(args) => api::rebuild(args).await,
+        Command::AdminToken(args) => api::mint_token(args).map(|token| println!("{token}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("parley: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

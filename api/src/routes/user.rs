@@ -1,0 +1,92 @@
+//! `/user/*`: registration, login, profile.
+
+use axum::extract::State;
+use commands::user::UserCommand;
+use commands::{Actor, Command};
+use projections::users;
+use schemas::user::*;
+
+use super::Reply;
+use crate::error::AppError;
+use crate::extract::{ApiJson, Caller, RequestMeta};
+use crate::password;
+use crate::state::AppState;
+
+pub async fn self_register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<SelfRegisterReq>,
+) -> Result<Reply, AppError> {
+    if state.is_admin(&req.user_id) {
+        return Err(AppError::no_permission(format!(
+            "{} is reserved for an app admin",
+            req.user_id
+        )));
+    }
+    // A cheap early answer for a taken ID; the write side still decides.
+    if users::password_hash(state.reads(), &meta.tenant, &req.user_id)
+        .await?
+        .is_some()
+    {
+        return Err(commands::CommandError::AlreadyRegistered(req.user_id).into());
+    }
+    let password_hash = password::hash(req.password).await?;
+    let actor = Actor {
+        user_id: req.user_id.clone(),
+        is_admin: false,
+    };
+    let command = Command::User(UserCommand::Register {
+        user_id: req.user_id.clone(),
+        nickname: req.nickname,
+        face_url: req.face_url,
+        ex: req.ex,
+        password_hash,
+    });
+    let position = state.execute(&meta, actor, command).await?;
+    Ok(Reply::data(SelfRegisterResp { user_id: req.user_id })?.at(position))
+}
+
+pub async fn self_login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<SelfLoginReq>,
+) -> Result<Reply, AppError> {
+    state.await_position(meta.min_position).await?;
+    let stored = users::password_hash(state.reads(), &meta.tenant, &req.user_id)
+        .await?
+        .ok_or_else(|| AppError::new(1101, format!("user {} is not registered", req.user_id)))?;
+    if !password::verify(req.password, stored).await? {
+        return Err(AppError::no_permission("login refused"));
+    }
+    let token = state.tokens.issue(&req.user_id, req.platform_id, &meta.tenant)?;
+    Reply::data(SelfLoginResp {
+        token,
+        expire_time_seconds: state.tokens.ttl_secs as i64,
+    })
+}
+
+pub async fn update_user_info_ex(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<UpdateUserInfoExReq>,
+) -> Result<Reply, AppError> {
+    let info = req.user_info;
+    let command = Command::User(UserCommand::UpdateProfile {
+        user_id: info.user_id,
+        nickname: info.nickname,
+        face_url: info.face_url,
+        ex: info.ex,
+    });
+    let position = state.execute(&caller.meta, caller.actor(), command).await?;
+    Ok(Reply::empty().at(position))
+}
+
+pub async fn get_users_info(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<GetUsersInfoReq>,
+) -> Result<Reply, AppError> {
+    state.await_position(caller.meta.min_position).await?;
+    let found = users::profiles(state.reads(), &caller.meta.tenant, &req.user_ids).await?;
+    Reply::data(serde_json::json!({ "usersInfo": found }))
+}

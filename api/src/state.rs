@@ -1,0 +1,85 @@
+//! What every handler shares.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commands::{Actor, Command};
+use events::EventMeta;
+use infra::projector::wait_for;
+use infra::read_store::ReadStore;
+use infra::write_side::WriteSide;
+use projections::DocSource;
+use tokio::sync::watch;
+
+use crate::auth::Tokens;
+use crate::error::AppError;
+use crate::extract::RequestMeta;
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+pub struct Inner {
+    pub write: Arc<WriteSide>,
+    pub store: Arc<dyn ReadStore>,
+    pub applied: watch::Receiver<u64>,
+    pub tokens: Tokens,
+    pub admins: HashSet<String>,
+    pub read_wait: Duration,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Inner {
+    pub fn is_admin(&self, user_id: &str) -> bool {
+        self.admins.contains(user_id)
+    }
+
+    pub fn reads(&self) -> &dyn DocSource {
+        self.store.as_source()
+    }
+
+    /// Decides and appends a command, then waits (bounded) until the read
+    /// models include its events, so the caller reads its own writes.
+    /// Returns the log position of the command's last event (0 if it changed
+    /// nothing).
+    pub async fn execute(&self, meta: &RequestMeta, actor: Actor, command: Command) -> Result<u64, AppError> {
+        let event_meta = EventMeta {
+            tenant_id: meta.tenant.clone(),
+            actor_user_id: actor.user_id.clone(),
+            operation_id: meta.operation_id.clone(),
+            occurred_at: now_ms(),
+        };
+        let executed = self.write.execute(command, actor, event_meta).await?;
+        if !wait_for(&self.applied, executed.position, self.read_wait).await {
+            tracing::warn!(
+                position = executed.position,
+                "command is durable but the read models did not include it in time"
+            );
+        }
+        Ok(executed.position)
+    }
+
+    /// Waits until the read models include `position` (a client's
+    /// X-Parley-Min-Position); 500 if they do not within the bound.
+    pub async fn await_position(&self, position: Option<u64>) -> Result<(), AppError> {
+        match position {
+            Some(p) if !wait_for(&self.applied, p, self.read_wait).await => Err(AppError::internal(format!(
+                "read models have not reached log position {p} within {} ms; retry later",
+                self.read_wait.as_millis()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
