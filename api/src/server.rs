@@ -19,19 +19,28 @@ use crate::state::{AppState, Inner};
 
 type BoxError = Box<dyn std::error::Error>;
 
+/// The event log and read store a process works on.
+struct Backends {
+    log: Arc<dyn EventLog>,
+    store: Arc<dyn ReadStore>,
+}
+
 /// Opens the read models first: redb locks its file, so a second process on
 /// the same data dir stops here, before it touches the event log.
-fn open_embedded(data: &DataArgs) -> Result<(Arc<dyn EventLog>, Arc<dyn ReadStore>), BoxError> {
+fn open_embedded(data: &DataArgs) -> Result<Backends, BoxError> {
     let store = EmbeddedStore::open(&data.data_dir)?;
     let log = EmbeddedLog::open(&data.data_dir)?;
-    Ok((Arc::new(log), Arc::new(store)))
+    Ok(Backends {
+        log: Arc::new(log),
+        store: Arc::new(store),
+    })
 }
 
 /// `parley serve`: runs until SIGINT/SIGTERM, then stops accepting,
 /// finishes in-flight requests, flushes and returns.
 pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let secret = secret::load_or_create(&args.secret, &args.data.data_dir)?;
-    let (log, store) = open_embedded(&args.data)?;
+    let Backends { log, store } = open_embedded(&args.data)?;
     let write = WriteSide::recover(log.clone()).await?;
     let projector = Projector::new(log.clone(), store.clone()).await?;
     let applied = projector.applied();
@@ -71,7 +80,7 @@ async fn shutdown_signal() {
 
 /// `parley rebuild`: drops the read models and replays the whole log.
 pub async fn rebuild(args: DataArgs) -> Result<(), BoxError> {
-    let (log, store) = open_embedded(&args)?;
+    let Backends { log, store } = open_embedded(&args)?;
     store.reset().await?;
     let started = Instant::now();
     let projector = Projector::new(log.clone(), store).await?;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -115,7 +115,7 @@ struct Recovered {
     versions: HashMap<String, u64>,
 }
 
-fn recover(file: &mut File, path: &PathBuf) -> Result<Recovered, LogError> {
+fn recover(file: &mut File, path: &Path) -> Result<Recovered, LogError> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     let mut index = Index::default();
