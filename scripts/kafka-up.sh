@@ -34,7 +34,9 @@ fi
 if [[ ! -f "$LIBS/.complete" ]]; then
   echo "kafka-up: fetching Kafka jars from Maven Central into $LIBS"
   rm -rf "$LIBS"
-  mvn -q -B -Dstyle.color=never -f "$SCRIPTS/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIBS"
+  if ! mvn -B -f "$SCRIPTS/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIBS" >"$K/mvn.log" 2>&1; then
+    tail -n 40 "$K/mvn.log" >&2; exit 1
+  fi
   touch "$LIBS/.complete"
 fi
 

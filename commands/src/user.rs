@@ -67,15 +67,7 @@ impl UserState {
             }
             DomainEvent::UserProfileUpdated(e) => {
                 if let Some(p) = self.profile.as_mut() {
-                    if let Some(v) = &e.nickname {
-                        p.nickname.clone_from(v);
-                    }
-                    if let Some(v) = &e.face_url {
-                        p.face_url.clone_from(v);
-                    }
-                    if let Some(v) = &e.ex {
-                        p.ex.clone_from(v);
-                    }
+                    e.apply_to(&mut p.nickname, &mut p.face_url, &mut p.ex);
                 }
             }
         }

@@ -31,3 +31,14 @@ pub struct UserProfileUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ex: Option<String>,
 }
+
+impl UserProfileUpdated {
+    /// Applies the present fields to a profile's (nickname, faceURL, ex).
+    pub fn apply_to(&self, nickname: &mut String, face_url: &mut String, ex: &mut String) {
+        for (new, old) in [(&self.nickname, nickname), (&self.face_url, face_url), (&self.ex, ex)] {
+            if let Some(v) = new {
+                old.clone_from(v);
+            }
+        }
+    }
+}

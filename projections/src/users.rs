@@ -71,15 +71,7 @@ pub(crate) async fn project(
                         position: envelope.log_position,
                         reason: format!("profile update of unknown user {id}"),
                     })?;
-            if let Some(v) = &e.nickname {
-                profile.nickname.clone_from(v);
-            }
-            if let Some(v) = &e.face_url {
-                profile.face_url.clone_from(v);
-            }
-            if let Some(v) = &e.ex {
-                profile.ex.clone_from(v);
-            }
+            e.apply_to(&mut profile.nickname, &mut profile.face_url, &mut profile.ex);
             batch.put(PROFILES, id, &profile)?;
         }
     }
