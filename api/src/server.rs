@@ -42,10 +42,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let secret = secret::load_or_create(&args.secret, &args.data.data_dir)?;
     let Backends { log, store } = open_embedded(&args.data)?;
     let write = WriteSide::recover(log.clone()).await?;
-    let projector = Projector::new(log.clone(), store.clone()).await?;
+    let projector = Projector::new(store.clone()).await?;
     let applied = projector.applied();
     let (stop, stopped) = watch::channel(false);
-    let projecting = tokio::spawn(projector.run(stopped));
+    let projecting = tokio::spawn(projector.run(log.clone(), stopped));
 
     let state = AppState(Arc::new(Inner {
         write,
@@ -83,8 +83,8 @@ pub async fn rebuild(args: DataArgs) -> Result<(), BoxError> {
     let Backends { log, store } = open_embedded(&args)?;
     store.reset().await?;
     let started = Instant::now();
-    let projector = Projector::new(log.clone(), store).await?;
-    let events = projector.catch_up().await?;
+    let projector = Projector::new(store).await?;
+    let events = projector.catch_up(log.as_ref()).await?;
     let secs = started.elapsed().as_secs_f64();
     log.close().await;
     println!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use commands::{Actor, Command};
 use events::EventMeta;
 use infra::projector::wait_for;
-use infra::read_store::ReadStore;
+use infra::read_store::{Checkpoints, ReadStore};
 use infra::write_side::WriteSide;
 use projections::DocSource;
 use tokio::sync::watch;
@@ -22,7 +22,7 @@ pub struct AppState(pub Arc<Inner>);
 pub struct Inner {
     pub write: Arc<WriteSide>,
     pub store: Arc<dyn ReadStore>,
-    pub applied: watch::Receiver<u64>,
+    pub applied: watch::Receiver<Checkpoints>,
     pub tokens: Tokens,
     pub admins: HashSet<String>,
     pub read_wait: Duration,

@@ -1,16 +1,20 @@
-//! The projector runner: feeds the read models from their checkpoint,
-//! batch by batch, each batch committed atomically with its checkpoint.
+//! The projector: applies events of a log partition to the read models,
+//! batch by batch, each batch committed atomically with that partition's
+//! checkpoint. Events at or before the checkpoint are skipped, so a
+//! re-delivered event is never applied twice.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use events::position::{offset_of, partition_of};
+use events::Envelope;
 use projections::{Batch, ProjectionError, StoreError};
 use tokio::sync::watch;
 
 use crate::event_log::{EventLog, LogError};
-use crate::read_store::ReadStore;
+use crate::read_store::{Checkpoints, ReadStore};
 
-/// Events read and committed per batch.
+/// Events read and committed per batch when reading the embedded log.
 const BATCH: usize = 2000;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,51 +30,78 @@ pub enum ProjectorError {
 }
 
 pub struct Projector {
-    log: Arc<dyn EventLog>,
     store: Arc<dyn ReadStore>,
-    applied: watch::Sender<u64>,
+    applied: watch::Sender<Checkpoints>,
 }
 
 impl Projector {
-    pub async fn new(log: Arc<dyn EventLog>, store: Arc<dyn ReadStore>) -> Result<Self, ProjectorError> {
-        let checkpoint = store.checkpoint().await?;
+    pub async fn new(store: Arc<dyn ReadStore>) -> Result<Self, ProjectorError> {
+        let checkpoints = store.checkpoints().await?;
         Ok(Projector {
-            log,
             store,
-            applied: watch::Sender::new(checkpoint),
+            applied: watch::Sender::new(checkpoints),
         })
     }
 
-    /// The position up to which the read models are complete.
-    pub fn applied(&self) -> watch::Receiver<u64> {
+    /// Per partition, the offset up to which the read models are complete.
+    pub fn applied(&self) -> watch::Receiver<Checkpoints> {
         self.applied.subscribe()
     }
 
-    /// Projects one batch past the checkpoint; returns how many events.
-    pub async fn step(&self) -> Result<usize, ProjectorError> {
-        let from = *self.applied.borrow();
-        let envelopes = self.log.read(from + 1, BATCH).await?;
-        let Some(last) = envelopes.last().map(|e| e.log_position) else {
+    pub fn checkpoint(&self, partition: u32) -> u64 {
+        self.applied.borrow().get(&partition).copied().unwrap_or(0)
+    }
+
+    /// Re-reads the stored checkpoints (after another worker may have moved
+    /// them, e.g. when a partition is handed over).
+    pub async fn reload(&self) -> Result<(), ProjectorError> {
+        let stored = self.store.checkpoints().await?;
+        self.applied.send_replace(stored);
+        Ok(())
+    }
+
+    /// Applies events of `partition`, in log order, skipping those at or
+    /// before its checkpoint; returns how many were applied.
+    pub async fn apply(&self, partition: u32, envelopes: &[Envelope]) -> Result<usize, ProjectorError> {
+        let from = self.checkpoint(partition);
+        let fresh: Vec<&Envelope> = envelopes
+            .iter()
+            .filter(|e| partition_of(e.log_position) == partition && offset_of(e.log_position) > from)
+            .collect();
+        let Some(last) = fresh.last().map(|e| offset_of(e.log_position)) else {
             return Ok(0);
         };
         let mut batch = Batch::new(self.store.as_source());
-        for envelope in &envelopes {
+        for envelope in &fresh {
             let event = envelope.event().map_err(|e| ProjectorError::Unreadable {
                 position: envelope.log_position,
                 reason: e.to_string(),
             })?;
             projections::project(envelope, &event, &mut batch).await?;
         }
-        self.store.commit(batch.into_changes(), from, last).await?;
-        self.applied.send_replace(last);
+        self.store.commit(batch.into_changes(), partition, from, last).await?;
+        self.applied.send_modify(|applied| {
+            applied.insert(partition, last);
+        });
+        Ok(fresh.len())
+    }
+
+    /// Embedded log: projects one batch past the checkpoint.
+    async fn step(&self, log: &dyn EventLog) -> Result<usize, ProjectorError> {
+        let envelopes = log.read(self.checkpoint(0) + 1, BATCH).await?;
+        if envelopes.is_empty() {
+            return Ok(0);
+        }
+        self.apply(0, &envelopes).await?;
         Ok(envelopes.len())
     }
 
-    /// Projects until the read models include everything durable now.
-    pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
+    /// Embedded log: projects until the read models include everything
+    /// durable now; returns how many events that took.
+    pub async fn catch_up(&self, log: &dyn EventLog) -> Result<u64, ProjectorError> {
         let mut total = 0;
         loop {
-            let n = self.step().await?;
+            let n = self.step(log).await?;
             if n == 0 {
                 return Ok(total);
             }
@@ -78,17 +109,16 @@ impl Projector {
         }
     }
 
-    /// Tails the log until `stop` turns true. A failing batch is logged and
-    /// retried from the checkpoint.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut head = self.log.durable_head();
+    /// Embedded log: tails it until `stop` turns true. A failing batch is
+    /// logged and retried from the checkpoint.
+    pub async fn run(self, log: Arc<dyn EventLog>, mut stop: watch::Receiver<bool>) {
+        let mut head = log.durable_head();
         loop {
             if *stop.borrow() {
                 return;
             }
-            let behind = *head.borrow_and_update() > *self.applied.borrow();
-            if behind {
-                if let Err(e) = self.step().await {
+            if *head.borrow_and_update() > self.checkpoint(0) {
+                if let Err(e) = self.step(log.as_ref()).await {
                     tracing::error!(error = %e, "projection batch failed; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -105,9 +135,14 @@ impl Projector {
     }
 }
 
-/// Waits until `applied` reaches `position`, at most `timeout`.
-pub async fn wait_for(applied: &watch::Receiver<u64>, position: u64, timeout: Duration) -> bool {
+/// Waits until the read models include `position`, at most `timeout`.
+pub async fn wait_for(applied: &watch::Receiver<Checkpoints>, position: u64, timeout: Duration) -> bool {
+    let (partition, offset) = (partition_of(position), offset_of(position));
     let mut applied = applied.clone();
-    let reached = tokio::time::timeout(timeout, applied.wait_for(|&p| p >= position)).await;
+    let reached = tokio::time::timeout(
+        timeout,
+        applied.wait_for(|a| a.get(&partition).copied().unwrap_or(0) >= offset),
+    )
+    .await;
     matches!(reached, Ok(Ok(_)))
 }

@@ -1,7 +1,7 @@
 //! Read models in an embedded redb database (`read-models.redb` in the data
-//! dir): one table of JSON documents keyed `collection/id`, one of metadata
-//! holding the checkpoint. A batch and its checkpoint are one redb write
-//! transaction.
+//! dir): one table of JSON documents keyed `collection/id`, one of
+//! checkpoints keyed by log partition. A batch and its checkpoint are one
+//! redb write transaction.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,11 +11,11 @@ use projections::{Change, DocSource, StoreError};
 use redb::{Database, ReadableTable, TableDefinition};
 use serde_json::Value;
 
-use super::ReadStore;
+use super::{Checkpoints, ReadStore};
 
 const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const CHECKPOINT: &str = "checkpoint";
+/// Checkpoints, keyed by log partition.
+const CHECKPOINTS: TableDefinition<u32, u64> = TableDefinition::new("checkpoints");
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -42,7 +42,7 @@ impl EmbeddedStore {
     fn create_tables(&self) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(store_err)?;
         txn.open_table(DOCS).map_err(store_err)?;
-        txn.open_table(META).map_err(store_err)?;
+        txn.open_table(CHECKPOINTS).map_err(store_err)?;
         txn.commit().map_err(store_err)
     }
 
@@ -58,17 +58,18 @@ impl EmbeddedStore {
         Ok(found)
     }
 
-    fn write(&self, changes: Vec<Change>, from: u64, to: u64) -> Result<(), StoreError> {
+    fn write(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(store_err)?;
         {
-            let mut meta = txn.open_table(META).map_err(store_err)?;
-            let current = meta.get(CHECKPOINT).map_err(store_err)?.map_or(0, |v| v.value());
+            let mut checkpoints = txn.open_table(CHECKPOINTS).map_err(store_err)?;
+            let current = checkpoints.get(partition).map_err(store_err)?.map_or(0, |v| v.value());
             if current != from {
                 return Err(StoreError(format!(
-                    "checkpoint is {current}, the batch expected {from}: another projector is running"
+                    "checkpoint of partition {partition} is {current}, the batch expected {from}: \
+                     another projector is running"
                 )));
             }
-            meta.insert(CHECKPOINT, to).map_err(store_err)?;
+            checkpoints.insert(partition, to).map_err(store_err)?;
             let mut docs = txn.open_table(DOCS).map_err(store_err)?;
             for change in changes {
                 match change {
@@ -103,15 +104,20 @@ impl DocSource for EmbeddedStore {
 
 #[async_trait]
 impl ReadStore for EmbeddedStore {
-    async fn checkpoint(&self) -> Result<u64, StoreError> {
+    async fn checkpoints(&self) -> Result<Checkpoints, StoreError> {
         let txn = self.db.begin_read().map_err(store_err)?;
-        let meta = txn.open_table(META).map_err(store_err)?;
-        Ok(meta.get(CHECKPOINT).map_err(store_err)?.map_or(0, |v| v.value()))
+        let table = txn.open_table(CHECKPOINTS).map_err(store_err)?;
+        let mut checkpoints = Checkpoints::new();
+        for entry in table.iter().map_err(store_err)? {
+            let (partition, offset) = entry.map_err(store_err)?;
+            checkpoints.insert(partition.value(), offset.value());
+        }
+        Ok(checkpoints)
     }
 
-    async fn commit(&self, changes: Vec<Change>, from: u64, to: u64) -> Result<(), StoreError> {
+    async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
         let store = self.clone();
-        blocking(move || store.write(changes, from, to)).await
+        blocking(move || store.write(changes, partition, from, to)).await
     }
 
     async fn reset(&self) -> Result<(), StoreError> {
@@ -119,7 +125,7 @@ impl ReadStore for EmbeddedStore {
         blocking(move || {
             let txn = store.db.begin_write().map_err(store_err)?;
             txn.delete_table(DOCS).map_err(store_err)?;
-            txn.delete_table(META).map_err(store_err)?;
+            txn.delete_table(CHECKPOINTS).map_err(store_err)?;
             txn.commit().map_err(store_err)?;
             store.create_tables()
         })
@@ -148,8 +154,9 @@ mod tests {
     async fn a_batch_and_its_checkpoint_commit_together() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        store.commit(vec![put("a", 1), put("b", 2)], 0, 7).await.unwrap();
-        assert_eq!(store.checkpoint().await.unwrap(), 7);
+        store.commit(vec![put("a", 1), put("b", 2)], 0, 0, 7).await.unwrap();
+        store.commit(vec![put("c", 3)], 5, 0, 2).await.unwrap();
+        assert_eq!(store.checkpoints().await.unwrap(), Checkpoints::from([(0, 7), (5, 2)]));
         assert_eq!(
             store
                 .get_many("things", &["b".into(), "x".into(), "a".into()])
@@ -157,10 +164,10 @@ mod tests {
                 .unwrap(),
             [json!({"n": 2}), json!({"n": 1})]
         );
-        let stale = store.commit(vec![put("a", 99)], 0, 8).await;
+        let stale = store.commit(vec![put("a", 99)], 0, 0, 8).await;
         assert!(stale.is_err());
         assert_eq!(store.get("things", "a").await.unwrap(), Some(json!({"n": 1})));
-        assert_eq!(store.checkpoint().await.unwrap(), 7);
+        assert_eq!(store.checkpoints().await.unwrap()[&0], 7);
     }
 
     #[tokio::test]
@@ -168,12 +175,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = EmbeddedStore::open(dir.path()).unwrap();
-            store.commit(vec![put("a", 1)], 0, 3).await.unwrap();
+            store.commit(vec![put("a", 1)], 0, 0, 3).await.unwrap();
         }
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        assert_eq!(store.checkpoint().await.unwrap(), 3);
+        assert_eq!(store.checkpoints().await.unwrap(), Checkpoints::from([(0, 3)]));
         store.reset().await.unwrap();
-        assert_eq!(store.checkpoint().await.unwrap(), 0);
+        assert!(store.checkpoints().await.unwrap().is_empty());
         assert_eq!(store.get("things", "a").await.unwrap(), None);
     }
 }

@@ -1,23 +1,29 @@
 //! Where read models live. Each backend serves documents to queries
 //! ([`DocSource`]) and commits a projected batch atomically with the
-//! checkpoint (the log position of the batch's last event).
+//! checkpoint of the batch's log partition (the offset of its last event).
 
 mod embedded;
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use projections::{Change, DocSource, StoreError};
 
 pub use embedded::EmbeddedStore;
 
+/// Offset of the last applied event, per log partition.
+pub type Checkpoints = BTreeMap<u32, u64>;
+
 #[async_trait]
 pub trait ReadStore: DocSource {
-    /// The log position of the last event the read models include.
-    async fn checkpoint(&self) -> Result<u64, StoreError>;
+    /// Per log partition, the offset of the last event the read models
+    /// include (partitions never projected are absent).
+    async fn checkpoints(&self) -> Result<Checkpoints, StoreError>;
 
-    /// Applies `changes` and moves the checkpoint from `from` to `to` in one
-    /// atomic step. Fails without changing anything if the stored checkpoint
-    /// is not `from` (another projector got there first).
-    async fn commit(&self, changes: Vec<Change>, from: u64, to: u64) -> Result<(), StoreError>;
+    /// Applies `changes` and moves `partition`'s checkpoint from `from` to
+    /// `to` in one atomic step. Fails without changing anything if the stored
+    /// checkpoint is not `from` (another projector got there first).
+    async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError>;
 
     /// Drops every read model and the checkpoint.
     async fn reset(&self) -> Result<(), StoreError>;
