@@ -83,7 +83,7 @@ impl Tokens {
 
 /// `parley admin-token`: a token signed with the configured (or the data
 /// dir's) secret.
-pub fn mint_token(args: AdminTokenArgs) -> Result<String, Box<dyn std::error::Error>> {
+pub fn mint_token(args: AdminTokenArgs) -> Result<String, crate::deploy::BoxError> {
     let secret = secret::load_or_create(&args.secret, &args.data.data_dir)?;
     let tokens = Tokens::new(&secret, args.secret.token_ttl_secs);
     Ok(tokens

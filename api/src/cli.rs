@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Parley: an event-sourced instant-messaging backend.
 ///
@@ -18,11 +18,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API with the write side and the projector.
+    /// Run the HTTP API. Embedded: also the write side and the projector.
+    /// Kafka: a stateless API node (run `write` and `project` workers too).
     Serve(ServeArgs),
+    /// Kafka deployment: run a writer worker (decides commands of the
+    /// command partitions the writers' group assigns it).
+    Write(BackendArgs),
+    /// Kafka deployment: run a projector worker (feeds the MongoDB read
+    /// models from the event partitions the projectors' group assigns it).
+    Project(BackendArgs),
     /// Drop the read models and rebuild them by replaying the event log.
-    /// Run it while no server uses the data dir.
-    Rebuild(DataArgs),
+    /// Embedded: run it while no server uses the data dir. Kafka: stop the
+    /// projector workers first.
+    Rebuild(BackendArgs),
     /// Print a token for a user, signed with the server's secret (how app
     /// admins, who cannot self-register, get theirs).
     AdminToken(AdminTokenArgs),
@@ -35,10 +43,55 @@ pub struct DataArgs {
     pub data_dir: PathBuf,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventLogKind {
+    /// A file in the data dir.
+    Embedded,
+    /// Apache Kafka (needs --read-store mongodb).
+    Kafka,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadStoreKind {
+    /// A redb database in the data dir.
+    Embedded,
+    /// MongoDB 6 or newer (needs --event-log kafka).
+    Mongodb,
+}
+
+/// Where the event log and the read models live.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The event log.
+    #[arg(long, env = "PARLEY_EVENT_LOG", value_enum, default_value = "embedded")]
+    pub event_log: EventLogKind,
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "PARLEY_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub kafka_brokers: String,
+    /// Prefix of every Kafka topic and consumer group of this deployment.
+    #[arg(long, env = "PARLEY_KAFKA_NAMESPACE", default_value = "parley")]
+    pub kafka_namespace: String,
+    /// Partitions of the commands/events topics when Parley creates them.
+    #[arg(long, env = "PARLEY_KAFKA_PARTITIONS", default_value_t = 8)]
+    pub kafka_partitions: u32,
+    /// The read models.
+    #[arg(long, env = "PARLEY_READ_STORE", value_enum, default_value = "embedded")]
+    pub read_store: ReadStoreKind,
+    /// MongoDB connection string.
+    #[arg(long, env = "PARLEY_MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    pub mongodb_uri: String,
+    /// MongoDB database of the read models.
+    #[arg(long, env = "PARLEY_MONGODB_DATABASE", default_value = "parley")]
+    pub mongodb_database: String,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SecretArgs {
     /// HS256 secret that signs tokens (at least 16 characters). If unset, one
-    /// is generated on first start and kept in <data-dir>/jwt-secret (mode 0600).
+    /// is generated on first start and kept in <data-dir>/jwt-secret (mode
+    /// 0600); required with the Kafka event log, where API nodes share it.
     #[arg(long, env = "PARLEY_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// Lifetime of issued tokens, in seconds.
@@ -49,7 +102,7 @@ pub struct SecretArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub data: DataArgs,
+    pub backend: BackendArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
     /// Address the HTTP API listens on (port 0 picks a free port; the log says which).

@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod cli;
+mod deploy;
 mod error;
 mod extract;
 mod password;
@@ -12,4 +13,4 @@ mod server;
 mod state;
 
 pub use auth::mint_token;
-pub use server::{rebuild, serve};
+pub use server::{rebuild, serve, work};

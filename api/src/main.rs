@@ -15,6 +15,8 @@ async fn main() -> ExitCode {
         .init();
     let outcome = match cli.command {
         Command::Serve(args) => api::serve(args).await,
+        Command::Write(args) => api::work(args, false).await,
+        Command::Project(args) => api::work(args, true).await,
         Command::Rebuild(args) => api::rebuild(args).await,
         Command::AdminToken(args) => api::mint_token(args).map(|token| println!("{token}")),
     };

@@ -1,71 +1,54 @@
-//! Start-up, serving and shutdown of the embedded deployment, and the
-//! `rebuild` command.
+//! Start-up, serving and shutdown, and the `rebuild` command.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use infra::event_log::{EmbeddedLog, EventLog};
-use infra::projector::Projector;
-use infra::read_store::{EmbeddedStore, ReadStore};
-use infra::write_side::WriteSide;
 use tokio::sync::watch;
 
 use crate::auth::Tokens;
-use crate::cli::{DataArgs, ServeArgs};
+use crate::cli::{BackendArgs, ServeArgs};
+use crate::deploy::{self, BoxError};
 use crate::routes::router;
 use crate::secret;
 use crate::state::{AppState, Inner};
 
-type BoxError = Box<dyn std::error::Error>;
-
-/// The event log and read store a process works on.
-struct Backends {
-    log: Arc<dyn EventLog>,
-    store: Arc<dyn ReadStore>,
-}
-
-/// Opens the read models first: redb locks its file, so a second process on
-/// the same data dir stops here, before it touches the event log.
-fn open_embedded(data: &DataArgs) -> Result<Backends, BoxError> {
-    let store = EmbeddedStore::open(&data.data_dir)?;
-    let log = EmbeddedLog::open(&data.data_dir)?;
-    Ok(Backends {
-        log: Arc::new(log),
-        store: Arc::new(store),
-    })
-}
-
 /// `parley serve`: runs until SIGINT/SIGTERM, then stops accepting,
 /// finishes in-flight requests, flushes and returns.
 pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
-    let secret = secret::load_or_create(&args.secret, &args.data.data_dir)?;
-    let Backends { log, store } = open_embedded(&args.data)?;
-    let write = WriteSide::recover(log.clone()).await?;
-    let projector = Projector::new(store.clone()).await?;
-    let applied = projector.applied();
-    let (stop, stopped) = watch::channel(false);
-    let projecting = tokio::spawn(projector.run(log.clone(), stopped));
-
+    if deploy::is_scale_out(&args.backend)? && args.secret.jwt_secret.is_none() {
+        return Err("the scale-out deployment needs --jwt-secret (PARLEY_JWT_SECRET), shared by every API node".into());
+    }
+    let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
+    let backend = deploy::api_backend(&args.backend).await?;
     let state = AppState(Arc::new(Inner {
-        write,
-        store,
-        applied,
+        commands: backend.commands.clone(),
+        store: backend.store.clone(),
         tokens: Tokens::new(&secret, args.secret.token_ttl_secs),
         admins: args.admin_user_ids.iter().cloned().collect::<HashSet<_>>(),
         read_wait: Duration::from_millis(args.read_wait_ms),
+        progress: backend.progress.clone(),
     }));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(data_dir = %args.data.data_dir.display(), "listening on http://{}", listener.local_addr()?);
+    tracing::info!(data_dir = %args.backend.data.data_dir.display(), "listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-
     tracing::info!("no more requests in flight; closing");
-    let _ = stop.send(true);
-    let _ = projecting.await;
-    log.close().await;
+    backend.shutdown().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `parley write` and `parley project`: a Kafka worker until SIGINT/SIGTERM.
+pub async fn work(args: BackendArgs, projector: bool) -> Result<(), BoxError> {
+    let (stop, stopped) = watch::channel(false);
+    let worker = tokio::spawn(async move { deploy::run_worker(&args, projector, stopped).await });
+    tokio::select! {
+        done = worker => return done?,
+        _ = shutdown_signal() => {}
+    }
+    let _ = stop.send(true);
     Ok(())
 }
 
@@ -79,14 +62,10 @@ async fn shutdown_signal() {
 }
 
 /// `parley rebuild`: drops the read models and replays the whole log.
-pub async fn rebuild(args: DataArgs) -> Result<(), BoxError> {
-    let Backends { log, store } = open_embedded(&args)?;
-    store.reset().await?;
+pub async fn rebuild(args: BackendArgs) -> Result<(), BoxError> {
     let started = Instant::now();
-    let projector = Projector::new(store).await?;
-    let events = projector.catch_up(log.as_ref()).await?;
+    let events = deploy::rebuild(&args).await?;
     let secs = started.elapsed().as_secs_f64();
-    log.close().await;
     println!(
         "rebuilt read models from {events} events in {secs:.2} s ({:.0} events/s)",
         events as f64 / secs.max(1e-9)

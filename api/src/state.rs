@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use commands::{Actor, Command};
 use events::EventMeta;
-use infra::projector::wait_for;
-use infra::read_store::{Checkpoints, ReadStore};
-use infra::write_side::WriteSide;
+use infra::progress::ReadProgress;
+use infra::read_store::ReadStore;
+use infra::write_side::CommandBus;
 use projections::DocSource;
-use tokio::sync::watch;
 
 use crate::auth::Tokens;
 use crate::error::AppError;
@@ -20,9 +19,9 @@ use crate::extract::RequestMeta;
 pub struct AppState(pub Arc<Inner>);
 
 pub struct Inner {
-    pub write: Arc<WriteSide>,
+    pub commands: Arc<dyn CommandBus>,
     pub store: Arc<dyn ReadStore>,
-    pub applied: watch::Receiver<Checkpoints>,
+    pub progress: ReadProgress,
     pub tokens: Tokens,
     pub admins: HashSet<String>,
     pub read_wait: Duration,
@@ -55,8 +54,8 @@ impl Inner {
             operation_id: meta.operation_id.clone(),
             occurred_at: now_ms(),
         };
-        let executed = self.write.execute(command, actor, event_meta).await?;
-        if !wait_for(&self.applied, executed.position, self.read_wait).await {
+        let executed = self.commands.execute(command, actor, event_meta).await?;
+        if !self.progress.wait_for(executed.position, self.read_wait).await {
             tracing::warn!(
                 position = executed.position,
                 "command is durable but the read models did not include it in time"
@@ -69,7 +68,7 @@ impl Inner {
     /// X-Parley-Min-Position); 500 if they do not within the bound.
     pub async fn await_position(&self, position: Option<u64>) -> Result<(), AppError> {
         match position {
-            Some(p) if !wait_for(&self.applied, p, self.read_wait).await => Err(AppError::internal(format!(
+            Some(p) if !self.progress.wait_for(p, self.read_wait).await => Err(AppError::internal(format!(
                 "read models have not reached log position {p} within {} ms; retry later",
                 self.read_wait.as_millis()
             ))),

@@ -1,5 +1,5 @@
 /// Who issues a command, as authenticated by the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
     pub user_id: String,
     /// App admins act for anyone.

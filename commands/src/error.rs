@@ -1,6 +1,6 @@
 /// Why a command was rejected. Each variant maps to one error code of the
 /// API (see [`CommandError::code`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum CommandError {
     #[error("{0}")]
     InvalidArgument(String),

@@ -1,12 +1,13 @@
 //! Routing of commands to their decision scope, and the state of a scope.
 
 use events::{DomainEvent, StreamKey};
+use serde::{Deserialize, Serialize};
 
 use crate::user::{UserCommand, UserState};
 use crate::{Actor, CommandError};
 
 /// Every command, grouped by the decision scope it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     User(UserCommand),
 }
@@ -28,7 +29,9 @@ impl Command {
 }
 
 /// The write-side state of one decision scope, folded from its events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializable: the scale-out writer keeps it in a changelog so a new
+/// partition owner restores it without replaying the whole log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ScopeState {
     User(UserState),
 }

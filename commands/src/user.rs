@@ -2,10 +2,11 @@
 
 use events::user::{UserProfileUpdated, UserRegistered};
 use events::DomainEvent;
+use serde::{Deserialize, Serialize};
 
 use crate::{Actor, CommandError};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserCommand {
     Register {
         user_id: String,
@@ -39,7 +40,7 @@ impl UserCommand {
 }
 
 /// A registered user's write-side view of itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub nickname: String,
     pub face_url: String,
@@ -48,7 +49,7 @@ pub struct Profile {
     pub create_time: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserState {
     pub profile: Option<Profile>,
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{DomainEvent, UpcastError};
 
 /// Who caused an event and when; set by the write side, stored verbatim.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMeta {
     pub tenant_id: String,
     pub actor_user_id: String,

@@ -3,6 +3,8 @@
 //! against in-memory state, and the projector that feeds the read models.
 
 pub mod event_log;
+pub mod kafka;
+pub mod progress;
 pub mod projector;
 pub mod read_store;
 pub mod write_side;

@@ -134,15 +134,3 @@ impl Projector {
         }
     }
 }
-
-/// Waits until the read models include `position`, at most `timeout`.
-pub async fn wait_for(applied: &watch::Receiver<Checkpoints>, position: u64, timeout: Duration) -> bool {
-    let (partition, offset) = (partition_of(position), offset_of(position));
-    let mut applied = applied.clone();
-    let reached = tokio::time::timeout(
-        timeout,
-        applied.wait_for(|a| a.get(&partition).copied().unwrap_or(0) >= offset),
-    )
-    .await;
-    matches!(reached, Ok(Ok(_)))
-}

@@ -1,13 +1,19 @@
 //! The write side: decides each command against the in-memory state of its
-//! decision scope and appends the resulting events. Commands of one scope
-//! are serialized by that scope's lock; different scopes run concurrently
-//! and share the log's group commits.
+//! decision scope and appends the resulting events.
+//!
+//! [`Scope::decide`] is shared by both deployments. The embedded
+//! [`WriteSide`] serializes the commands of one scope with that scope's lock
+//! and appends through the embedded log (different scopes run concurrently
+//! and share its group commits); the Kafka writer (`crate::kafka`) owns whole
+//! partitions instead.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use commands::{Actor, Command, CommandError, ScopeState};
 use events::{Envelope, EventMeta, StreamKey};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::event_log::{AppendRequest, EventLog, LogError};
@@ -23,8 +29,8 @@ pub enum WriteError {
     Log(#[from] LogError),
     #[error("stored event at position {position} is unreadable: {reason}")]
     Unreadable { position: u64, reason: String },
-    #[error("command task failed: {0}")]
-    Task(String),
+    #[error("command outcome unknown: {0}")]
+    Unavailable(String),
 }
 
 /// The result of an accepted command.
@@ -35,19 +41,76 @@ pub struct Executed {
     pub events: Vec<Envelope>,
 }
 
-struct Scope {
-    version: u64,
-    state: ScopeState,
+impl Executed {
+    pub fn new(events: Vec<Envelope>) -> Self {
+        Executed {
+            position: events.last().map_or(0, |e| e.log_position),
+            events,
+        }
+    }
 }
 
+/// Where commands go: the embedded write side, or the Kafka writers.
+#[async_trait]
+pub trait CommandBus: Send + Sync {
+    async fn execute(&self, command: Command, actor: Actor, meta: EventMeta) -> Result<Executed, WriteError>;
+}
+
+/// A decision scope's state and how many events its stream holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scope {
+    pub version: u64,
+    pub state: ScopeState,
+}
+
+/// What a command decided: the envelopes to append (without log
+/// positions) and the scope as it will be once they are appended.
+pub struct Decision {
+    pub envelopes: Vec<Envelope>,
+    pub next: Scope,
+}
+
+impl Scope {
+    pub fn empty(key: &StreamKey) -> Self {
+        Scope {
+            version: 0,
+            state: ScopeState::empty(key),
+        }
+    }
+
+    pub fn decide(
+        &self,
+        key: &StreamKey,
+        command: &Command,
+        actor: &Actor,
+        meta: &EventMeta,
+    ) -> Result<Decision, CommandError> {
+        let decided = self.state.decide(command, actor, meta.occurred_at)?;
+        let mut next = self.clone();
+        let stream_key = key.to_string();
+        let envelopes = decided
+            .iter()
+            .map(|event| {
+                next.state.apply(event);
+                next.version += 1;
+                Envelope::new(Uuid::now_v7(), stream_key.clone(), next.version, meta, event)
+            })
+            .collect();
+        Ok(Decision { envelopes, next })
+    }
+}
+
+type Scopes = Arc<Mutex<HashMap<StreamKey, Arc<tokio::sync::Mutex<Scope>>>>>;
+
+/// The embedded deployment's write side.
 pub struct WriteSide {
     log: Arc<dyn EventLog>,
-    scopes: Mutex<HashMap<StreamKey, Arc<tokio::sync::Mutex<Scope>>>>,
+    scopes: Scopes,
 }
 
 impl WriteSide {
     /// Rebuilds the state of every scope from the whole log.
-    pub async fn recover(log: Arc<dyn EventLog>) -> Result<Arc<Self>, WriteError> {
+    pub async fn recover(log: Arc<dyn EventLog>) -> Result<Self, WriteError> {
         let mut scopes: HashMap<StreamKey, Scope> = HashMap::new();
         let mut next = 1;
         loop {
@@ -62,10 +125,7 @@ impl WriteSide {
                 };
                 let key: StreamKey = envelope.stream_key.parse().map_err(|e| unreadable(format!("{e}")))?;
                 let event = envelope.event().map_err(|e| unreadable(e.to_string()))?;
-                let scope = scopes.entry(key).or_insert_with_key(|k| Scope {
-                    version: 0,
-                    state: ScopeState::empty(k),
-                });
+                let scope = scopes.entry(key).or_insert_with_key(Scope::empty);
                 scope.state.apply(&event);
                 scope.version = envelope.stream_version;
             }
@@ -76,78 +136,49 @@ impl WriteSide {
             .into_iter()
             .map(|(k, s)| (k, Arc::new(tokio::sync::Mutex::new(s))))
             .collect();
-        Ok(Arc::new(WriteSide {
+        Ok(WriteSide {
             log,
-            scopes: Mutex::new(scopes),
-        }))
-    }
-
-    /// Decides and appends one command. Runs to completion even if the
-    /// caller goes away, so the in-memory state never misses an appended
-    /// event.
-    pub async fn execute(
-        self: &Arc<Self>,
-        command: Command,
-        actor: Actor,
-        meta: EventMeta,
-    ) -> Result<Executed, WriteError> {
-        let this = self.clone();
-        tokio::spawn(async move { this.decide_and_append(&command, &actor, &meta).await })
-            .await
-            .map_err(|e| WriteError::Task(e.to_string()))?
+            scopes: Arc::new(Mutex::new(scopes)),
+        })
     }
 
     fn scope(&self, key: &StreamKey) -> Arc<tokio::sync::Mutex<Scope>> {
         let mut scopes = self.scopes.lock().expect("scopes lock");
         scopes
             .entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(tokio::sync::Mutex::new(Scope {
-                    version: 0,
-                    state: ScopeState::empty(key),
-                }))
-            })
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Scope::empty(key))))
             .clone()
     }
+}
 
-    async fn decide_and_append(
-        &self,
-        command: &Command,
-        actor: &Actor,
-        meta: &EventMeta,
-    ) -> Result<Executed, WriteError> {
+#[async_trait]
+impl CommandBus for WriteSide {
+    /// Decides and appends one command. Runs to completion even if the
+    /// caller goes away, so the in-memory state never misses an appended
+    /// event.
+    async fn execute(&self, command: Command, actor: Actor, meta: EventMeta) -> Result<Executed, WriteError> {
         let key = command.stream_key(&meta.tenant_id);
         let scope = self.scope(&key);
-        let mut scope = scope.lock().await;
-        let decided = scope.state.decide(command, actor, meta.occurred_at)?;
-        if decided.is_empty() {
-            return Ok(Executed {
-                position: 0,
-                events: Vec::new(),
-            });
-        }
-        let stream_key = key.to_string();
-        let envelopes = decided
-            .iter()
-            .map(|e| Envelope::new(Uuid::now_v7(), stream_key.clone(), 0, meta, e))
-            .collect();
-        let stored = self
-            .log
-            .append(AppendRequest {
-                stream_key,
-                expected_version: scope.version,
-                events: envelopes,
-            })
-            .await?;
-        for event in &decided {
-            scope.state.apply(event);
-        }
-        scope.version += stored.len() as u64;
-        let position = stored.last().map_or(0, |e| e.log_position);
-        tracing::debug!(command = command.name(), stream = %key, position, "command applied");
-        Ok(Executed {
-            position,
-            events: stored,
-        })
+        let log = self.log.clone();
+        let task = async move {
+            let mut scope = scope.lock().await;
+            let decision = scope.decide(&key, &command, &actor, &meta)?;
+            if decision.envelopes.is_empty() {
+                return Ok(Executed::new(Vec::new()));
+            }
+            let stored = log
+                .append(AppendRequest {
+                    stream_key: key.to_string(),
+                    expected_version: scope.version,
+                    events: decision.envelopes,
+                })
+                .await?;
+            *scope = decision.next;
+            tracing::debug!(command = command.name(), stream = %key, "command applied");
+            Ok(Executed::new(stored))
+        };
+        tokio::spawn(tracing::Instrument::in_current_span(task))
+            .await
+            .map_err(|e| WriteError::Unavailable(format!("command task failed: {e}")))?
     }
 }

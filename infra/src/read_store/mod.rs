@@ -3,6 +3,7 @@
 //! checkpoint of the batch's log partition (the offset of its last event).
 
 mod embedded;
+mod mongo;
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use projections::{Change, DocSource, StoreError};
 
 pub use embedded::EmbeddedStore;
+pub use mongo::MongoStore;
 
 /// Offset of the last applied event, per log partition.
 pub type Checkpoints = BTreeMap<u32, u64>;

@@ -1,0 +1,133 @@
+//! The two deployments, chosen by configuration: what a process opens and
+//! runs for each role.
+
+use std::sync::Arc;
+
+use infra::event_log::{EmbeddedLog, EventLog};
+use infra::kafka::{self, KafkaCommands, KafkaConfig};
+use infra::progress::ReadProgress;
+use infra::projector::Projector;
+use infra::read_store::{EmbeddedStore, MongoStore, ReadStore};
+use infra::write_side::{CommandBus, WriteSide};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cli::{BackendArgs, EventLogKind, ReadStoreKind};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What an API node works with, and what it runs in the background.
+pub struct ApiBackend {
+    pub commands: Arc<dyn CommandBus>,
+    pub store: Arc<dyn ReadStore>,
+    pub progress: ReadProgress,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    log: Option<Arc<dyn EventLog>>,
+}
+
+impl ApiBackend {
+    /// Stops the background work and flushes the log.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        if let Some(log) = self.log {
+            log.close().await;
+        }
+    }
+}
+
+fn kafka_config(args: &BackendArgs) -> KafkaConfig {
+    KafkaConfig {
+        brokers: args.kafka_brokers.clone(),
+        namespace: args.kafka_namespace.clone(),
+        partitions: args.kafka_partitions,
+    }
+}
+
+/// The scale-out deployment needs both Kafka and MongoDB; the embedded one
+/// neither.
+pub fn is_scale_out(args: &BackendArgs) -> Result<bool, BoxError> {
+    match (args.event_log, args.read_store) {
+        (EventLogKind::Embedded, ReadStoreKind::Embedded) => Ok(false),
+        (EventLogKind::Kafka, ReadStoreKind::Mongodb) => Ok(true),
+        _ => Err(
+            "--event-log kafka and --read-store mongodb go together (the scale-out deployment); \
+                  leave both unset for the embedded one"
+                .into(),
+        ),
+    }
+}
+
+async fn mongo(args: &BackendArgs) -> Result<Arc<dyn ReadStore>, BoxError> {
+    Ok(Arc::new(
+        MongoStore::connect(&args.mongodb_uri, &args.mongodb_database).await?,
+    ))
+}
+
+/// Opens the read models first: redb locks its file, so a second process on
+/// the same data dir stops here, before it touches the event log.
+fn embedded(args: &BackendArgs) -> Result<(Arc<dyn EventLog>, Arc<dyn ReadStore>), BoxError> {
+    let store = EmbeddedStore::open(&args.data.data_dir)?;
+    let log = EmbeddedLog::open(&args.data.data_dir)?;
+    Ok((Arc::new(log), Arc::new(store)))
+}
+
+pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
+    let (stop, stopped) = watch::channel(false);
+    if is_scale_out(args)? {
+        let store = mongo(args).await?;
+        let commands = KafkaCommands::start(kafka_config(args)).await?;
+        return Ok(ApiBackend {
+            commands: Arc::new(commands),
+            progress: ReadProgress::Shared(store.clone()),
+            store,
+            stop,
+            tasks: Vec::new(),
+            log: None,
+        });
+    }
+    let (log, store) = embedded(args)?;
+    let write = WriteSide::recover(log.clone()).await?;
+    let projector = Projector::new(store.clone()).await?;
+    let progress = ReadProgress::Local(projector.applied());
+    let projecting = tokio::spawn(projector.run(log.clone(), stopped));
+    Ok(ApiBackend {
+        commands: Arc::new(write),
+        store,
+        progress,
+        stop,
+        tasks: vec![projecting],
+        log: Some(log),
+    })
+}
+
+/// `parley write` / `parley project`: runs a Kafka worker until `stop`.
+pub async fn run_worker(args: &BackendArgs, projector: bool, stop: watch::Receiver<bool>) -> Result<(), BoxError> {
+    if !is_scale_out(args)? {
+        return Err("workers belong to the scale-out deployment: pass --event-log kafka --read-store mongodb".into());
+    }
+    let config = kafka_config(args);
+    if projector {
+        kafka::run_projector(config, mongo(args).await?, stop).await;
+    } else {
+        kafka::run_writer(config, stop).await;
+    }
+    Ok(())
+}
+
+/// Drops the read models and replays the whole log; returns the number of
+/// events replayed.
+pub async fn rebuild(args: &BackendArgs) -> Result<u64, BoxError> {
+    if is_scale_out(args)? {
+        return Ok(kafka::rebuild(&kafka_config(args), mongo(args).await?).await?);
+    }
+    let (log, store) = embedded(args)?;
+    store.reset().await?;
+    let projector = Projector::new(store).await?;
+    let events = projector.catch_up(log.as_ref()).await?;
+    log.close().await;
+    Ok(events)
+}

@@ -1,0 +1,347 @@
+//! Writer workers: the single writer of each partition.
+//!
+//! Writers form a consumer group on the commands topic; the group's
+//! partition assignment is the ownership. For each owned partition the
+//! writer keeps the decision state of its scopes in memory and a
+//! transactional producer whose `transactional.id` is derived from the
+//! partition, so a new owner's `init_transactions` fences any zombie. Each
+//! batch of commands is consume-decide-produce in one Kafka transaction:
+//! events, state changelog records, replies and the consumed offsets commit
+//! together, so a command is applied exactly once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use events::position::compose;
+use events::{Envelope, StreamKey};
+use futures::future::join_all;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::sync::watch;
+
+use super::{CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT};
+use crate::write_side::Scope;
+
+/// Commands taken into one transaction at most.
+const MAX_BATCH: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error("restoring partition {partition}: {reason}")]
+    Restore { partition: i32, reason: String },
+}
+
+/// The transactional producer of one partition's writer.
+pub struct PartitionProducer {
+    producer: FutureProducer,
+}
+
+impl PartitionProducer {
+    /// Creates the producer and registers its transactional.id, which
+    /// fences (and aborts the open transaction of) any earlier owner.
+    pub async fn new(config: &KafkaConfig, partition: i32) -> Result<Self, KafkaError> {
+        let producer: FutureProducer = config
+            .client()
+            .set("transactional.id", format!("{}-writer-{partition}", config.namespace))
+            .set("transaction.timeout.ms", "60000")
+            .set("linger.ms", "1")
+            .create()?;
+        let p = producer.clone();
+        blocking(move || p.init_transactions(KAFKA_TIMEOUT)).await?;
+        Ok(PartitionProducer { producer })
+    }
+
+    pub fn inner(&self) -> &FutureProducer {
+        &self.producer
+    }
+}
+
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, KafkaError> + Send + 'static,
+) -> Result<T, KafkaError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| KafkaError::Canceled)?
+}
+
+/// Notes revoked partitions during the consumer's poll, so the main loop
+/// drops their state before it handles anything else.
+struct WriterContext {
+    revoked: Arc<Mutex<HashSet<i32>>>,
+}
+
+impl ClientContext for WriterContext {}
+
+impl ConsumerContext for WriterContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            let mut revoked = self.revoked.lock().expect("revoked lock");
+            revoked.extend(partitions.elements().iter().map(|e| e.partition()));
+        }
+    }
+}
+
+/// Runs a writer until `stop` turns true. On any failure the session is
+/// dropped (leaving the group) and a new one resumes from the committed
+/// offsets with state restored from the changelog.
+pub async fn run_writer(config: KafkaConfig, stop: watch::Receiver<bool>) {
+    loop {
+        match writer_session(&config, stop.clone()).await {
+            Ok(()) => return,
+            Err(e) => tracing::error!(error = %e, "writer session failed; rejoining"),
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+struct Owner {
+    producer: PartitionProducer,
+    scopes: HashMap<StreamKey, Scope>,
+}
+
+async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -> Result<(), WriterError> {
+    config.ensure_topics().await?;
+    let revoked = Arc::new(Mutex::new(HashSet::new()));
+    let consumer: StreamConsumer<WriterContext> = config
+        .consumer(&format!("{}-writers", config.namespace))
+        .create_with_context(WriterContext {
+            revoked: revoked.clone(),
+        })?;
+    consumer.subscribe(&[&config.commands_topic()])?;
+    let mut owners: HashMap<i32, Owner> = HashMap::new();
+    loop {
+        let first = tokio::select! {
+            message = consumer.recv() => message?.detach(),
+            _ = stop.changed() => return Ok(()),
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match tokio::time::timeout(Duration::ZERO, consumer.recv()).await {
+                Ok(Ok(message)) => batch.push(message.detach()),
+                _ => break,
+            }
+        }
+        for partition in revoked.lock().expect("revoked lock").drain() {
+            if owners.remove(&partition).is_some() {
+                tracing::info!(partition, "partition revoked");
+            }
+        }
+        let assigned: HashSet<i32> = consumer
+            .assignment()?
+            .elements()
+            .iter()
+            .map(|e| e.partition())
+            .collect();
+        let mut by_partition: HashMap<i32, Vec<OwnedMessage>> = HashMap::new();
+        for message in batch.into_iter().filter(|m| assigned.contains(&m.partition())) {
+            by_partition.entry(message.partition()).or_default().push(message);
+        }
+        for (partition, messages) in by_partition {
+            if !owners.contains_key(&partition) {
+                owners.insert(partition, restore(config, partition).await?);
+            }
+            let owner = owners.get_mut(&partition).expect("owner just ensured");
+            if let Err(e) = owner.process(config, &consumer, partition, &messages).await {
+                let producer = owner.producer.inner().clone();
+                let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
+                return Err(e.into());
+            }
+        }
+    }
+}
+
+/// Takes over a partition: fences the previous owner, then restores the
+/// state of the partition's scopes from the compacted changelog (its size is
+/// bounded by the number of scopes, not by the length of the log).
+async fn restore(config: &KafkaConfig, partition: i32) -> Result<Owner, WriterError> {
+    let started = Instant::now();
+    let producer = PartitionProducer::new(config, partition).await?;
+    let config = config.clone();
+    let scopes = tokio::task::spawn_blocking(move || read_changelog(&config, partition))
+        .await
+        .map_err(|e| WriterError::Restore {
+            partition,
+            reason: e.to_string(),
+        })??;
+    tracing::info!(
+        partition,
+        scopes = scopes.len(),
+        took_ms = started.elapsed().as_millis() as u64,
+        "partition taken over"
+    );
+    Ok(Owner { producer, scopes })
+}
+
+fn read_changelog(config: &KafkaConfig, partition: i32) -> Result<HashMap<StreamKey, Scope>, WriterError> {
+    let topic = config.state_topic();
+    let consumer: BaseConsumer = config.consumer(&format!("{}-restore", config.namespace)).create()?;
+    let (low, high) = consumer.fetch_watermarks(&topic, partition, KAFKA_TIMEOUT)?;
+    let mut scopes = HashMap::new();
+    if high <= low {
+        return Ok(scopes);
+    }
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(&topic, partition, Offset::Beginning)?;
+    consumer.assign(&assignment)?;
+    let deadline = Instant::now() + KAFKA_TIMEOUT;
+    let failed = |reason: String| WriterError::Restore { partition, reason };
+    loop {
+        let position = consumer.position()?;
+        let at = position.find_partition(&topic, partition).map(|e| e.offset());
+        if matches!(at, Some(Offset::Offset(o)) if o >= high) {
+            return Ok(scopes);
+        }
+        if Instant::now() > deadline {
+            return Err(failed(format!(
+                "changelog not read up to offset {high} in time (at {at:?})"
+            )));
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(message)) => {
+                let key: StreamKey = message
+                    .key()
+                    .and_then(|k| std::str::from_utf8(k).ok())
+                    .and_then(|k| k.parse().ok())
+                    .ok_or_else(|| failed(format!("bad changelog key at offset {}", message.offset())))?;
+                let scope: Scope = message
+                    .payload()
+                    .and_then(|p| serde_json::from_slice(p).ok())
+                    .ok_or_else(|| failed(format!("bad changelog record at offset {}", message.offset())))?;
+                scopes.insert(key, scope);
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
+    }
+}
+
+/// What one command of a batch answers.
+struct Outcome {
+    record: CommandRecord,
+    /// Indices into the batch's events, or the rejection.
+    result: Result<std::ops::Range<usize>, commands::CommandError>,
+}
+
+impl Owner {
+    async fn process(
+        &mut self,
+        config: &KafkaConfig,
+        consumer: &StreamConsumer<WriterContext>,
+        partition: i32,
+        messages: &[OwnedMessage],
+    ) -> Result<(), KafkaError> {
+        let producer = self.producer.inner().clone();
+        producer.begin_transaction()?;
+        let mut changed: HashMap<StreamKey, Scope> = HashMap::new();
+        let mut events: Vec<(String, Envelope)> = Vec::new();
+        let mut outcomes = Vec::new();
+        for message in messages {
+            let Some(record) = message
+                .payload()
+                .and_then(|p| serde_json::from_slice::<CommandRecord>(p).ok())
+            else {
+                tracing::error!(
+                    partition,
+                    offset = message.offset(),
+                    "unreadable command record skipped"
+                );
+                continue;
+            };
+            let key = record.command.stream_key(&record.meta.tenant_id);
+            let scope = changed
+                .get(&key)
+                .or_else(|| self.scopes.get(&key))
+                .cloned()
+                .unwrap_or_else(|| Scope::empty(&key));
+            let result = scope
+                .decide(&key, &record.command, &record.actor, &record.meta)
+                .map(|decision| {
+                    let start = events.len();
+                    events.extend(decision.envelopes.into_iter().map(|e| (key.to_string(), e)));
+                    if events.len() > start {
+                        changed.insert(key, decision.next);
+                    }
+                    start..events.len()
+                });
+            outcomes.push(Outcome { record, result });
+        }
+
+        let events_topic = config.events_topic();
+        let payloads: Vec<Vec<u8>> = events.iter().map(|(_, e)| encode(e)).collect();
+        let deliveries = join_all(events.iter().zip(&payloads).map(|((key, _), payload)| {
+            producer.send(
+                FutureRecord::to(&events_topic)
+                    .key(key)
+                    .partition(partition)
+                    .payload(payload),
+                KAFKA_TIMEOUT,
+            )
+        }))
+        .await;
+        for ((_, envelope), delivery) in events.iter_mut().zip(deliveries) {
+            let delivery = delivery.map_err(|(e, _)| e)?;
+            envelope.log_position = compose(partition as u32, delivery.offset as u64 + 1);
+        }
+
+        let state_topic = config.state_topic();
+        let states: Vec<(String, Vec<u8>)> = changed.iter().map(|(k, s)| (k.to_string(), encode(s))).collect();
+        let replies: Vec<(&CommandRecord, Vec<u8>)> = outcomes
+            .iter()
+            .map(|o| {
+                let reply = ReplyRecord {
+                    correlation_id: o.record.correlation_id.clone(),
+                    outcome: o
+                        .result
+                        .clone()
+                        .map(|range| events[range].iter().map(|(_, e)| e.clone()).collect()),
+                };
+                (&o.record, encode(&reply))
+            })
+            .collect();
+        let state_sends = states.iter().map(|(key, payload)| {
+            producer.send(
+                FutureRecord::to(&state_topic)
+                    .key(key)
+                    .partition(partition)
+                    .payload(payload),
+                KAFKA_TIMEOUT,
+            )
+        });
+        let reply_sends = replies.iter().map(|(record, payload)| {
+            producer.send(
+                FutureRecord::to(&record.reply_topic)
+                    .key(&record.correlation_id)
+                    .partition(record.reply_partition)
+                    .payload(payload),
+                KAFKA_TIMEOUT,
+            )
+        });
+        for sent in join_all(state_sends.chain(reply_sends)).await {
+            sent.map_err(|(e, _)| e)?;
+        }
+
+        let next_offset = messages.last().map_or(0, |m| m.offset() + 1);
+        let mut offsets = TopicPartitionList::new();
+        offsets.add_partition_offset(&config.commands_topic(), partition, Offset::Offset(next_offset))?;
+        let group = consumer.group_metadata().ok_or(KafkaError::Canceled)?;
+        blocking(move || {
+            producer.send_offsets_to_transaction(&offsets, &group, KAFKA_TIMEOUT)?;
+            producer.commit_transaction(KAFKA_TIMEOUT)
+        })
+        .await?;
+        self.scopes.extend(changed);
+        Ok(())
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records serialize to JSON")
+}

@@ -1,0 +1,166 @@
+//! Read models in MongoDB: one collection per read-model collection, each
+//! document `{_id: <id>, ...fields}`; checkpoints in `_checkpoints`
+//! (`{_id: <partition>, offset}`). A batch and its checkpoint are one
+//! multi-document transaction, so a re-delivered event is never applied
+//! twice. Uses only the stable API of MongoDB 6+ (CRUD, transactions).
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
+use mongodb::{Client, ClientSession, Collection, Database};
+use projections::{Change, DocSource, StoreError};
+use serde_json::Value;
+
+use super::{Checkpoints, ReadStore};
+
+const CHECKPOINTS: &str = "_checkpoints";
+const ATTEMPTS: usize = 10;
+
+#[derive(Clone)]
+pub struct MongoStore {
+    client: Client,
+    db: Database,
+}
+
+fn store_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(format!("mongodb: {e}"))
+}
+
+fn to_json(mut doc: Document) -> Value {
+    doc.remove("_id");
+    Bson::Document(doc).into_relaxed_extjson()
+}
+
+impl MongoStore {
+    pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
+        let client = Client::with_uri_str(uri).await.map_err(store_err)?;
+        let db = client.database(database);
+        db.run_command(doc! {"ping": 1}).await.map_err(store_err)?;
+        Ok(MongoStore { client, db })
+    }
+
+    fn docs(&self, collection: &str) -> Collection<Document> {
+        self.db.collection(collection)
+    }
+
+    /// One attempt at a batch's transaction.
+    async fn write(
+        &self,
+        session: &mut ClientSession,
+        changes: &[Change],
+        partition: u32,
+        from: u64,
+        to: u64,
+    ) -> Result<(), MongoError> {
+        session.start_transaction().await?;
+        let checkpoints = self.docs(CHECKPOINTS);
+        let current = checkpoints
+            .find_one(doc! {"_id": i64::from(partition)})
+            .session(&mut *session)
+            .await?
+            .and_then(|d| d.get_i64("offset").ok())
+            .unwrap_or(0) as u64;
+        if current != from {
+            session.abort_transaction().await?;
+            return Err(MongoError::custom(format!(
+                "checkpoint of partition {partition} is {current}, the batch expected {from}: another projector \
+                 is running"
+            )));
+        }
+        // Replace every written document: delete the old versions, insert
+        // the new ones (two round trips per collection).
+        let mut by_collection: BTreeMap<&str, Vec<Document>> = BTreeMap::new();
+        for change in changes {
+            match change {
+                Change::Put { collection, id, doc } => {
+                    let mut d = mongodb::bson::to_document(doc).map_err(MongoError::custom)?;
+                    d.insert("_id", id.as_str());
+                    by_collection.entry(collection).or_default().push(d);
+                }
+            }
+        }
+        for (collection, docs) in by_collection {
+            let ids: Vec<Bson> = docs.iter().filter_map(|d| d.get("_id").cloned()).collect();
+            let coll = self.docs(collection);
+            coll.delete_many(doc! {"_id": {"$in": ids}})
+                .session(&mut *session)
+                .await?;
+            coll.insert_many(docs).session(&mut *session).await?;
+        }
+        checkpoints
+            .update_one(doc! {"_id": i64::from(partition)}, doc! {"$set": {"offset": to as i64}})
+            .upsert(true)
+            .session(&mut *session)
+            .await?;
+        loop {
+            match session.commit_transaction().await {
+                Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl DocSource for MongoStore {
+    async fn get(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        let found = self
+            .docs(collection)
+            .find_one(doc! {"_id": id})
+            .await
+            .map_err(store_err)?;
+        Ok(found.map(to_json))
+    }
+
+    async fn get_many(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
+        let cursor = self
+            .docs(collection)
+            .find(doc! {"_id": {"$in": ids}})
+            .await
+            .map_err(store_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(store_err)?;
+        let mut by_id: HashMap<String, Document> = docs
+            .into_iter()
+            .filter_map(|d| Some((d.get_str("_id").ok()?.to_owned(), d)))
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).map(to_json).collect())
+    }
+}
+
+#[async_trait]
+impl ReadStore for MongoStore {
+    async fn checkpoints(&self) -> Result<Checkpoints, StoreError> {
+        let cursor = self.docs(CHECKPOINTS).find(doc! {}).await.map_err(store_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(store_err)?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| Some((d.get_i64("_id").ok()? as u32, d.get_i64("offset").ok()? as u64)))
+            .collect())
+    }
+
+    async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
+        let mut session = self.client.start_session().await.map_err(store_err)?;
+        let mut attempt = 1;
+        loop {
+            match self.write(&mut session, &changes, partition, from, to).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "read-model transaction conflicted; retrying");
+                    attempt += 1;
+                }
+                Err(e) => return Err(store_err(e)),
+            }
+        }
+    }
+
+    async fn reset(&self) -> Result<(), StoreError> {
+        self.db.drop().await.map_err(store_err)
+    }
+
+    fn as_source(&self) -> &dyn DocSource {
+        self
+    }
+}
