@@ -67,12 +67,21 @@ async fn mongo(args: &BackendArgs) -> Result<Arc<dyn ReadStore>, BoxError> {
     ))
 }
 
+/// The embedded deployment's log and read store, both in the data dir.
+struct Embedded {
+    log: Arc<dyn EventLog>,
+    store: Arc<dyn ReadStore>,
+}
+
 /// Opens the read models first: redb locks its file, so a second process on
 /// the same data dir stops here, before it touches the event log.
-fn embedded(args: &BackendArgs) -> Result<(Arc<dyn EventLog>, Arc<dyn ReadStore>), BoxError> {
+fn embedded(args: &BackendArgs) -> Result<Embedded, BoxError> {
     let store = EmbeddedStore::open(&args.data.data_dir)?;
     let log = EmbeddedLog::open(&args.data.data_dir)?;
-    Ok((Arc::new(log), Arc::new(store)))
+    Ok(Embedded {
+        log: Arc::new(log),
+        store: Arc::new(store),
+    })
 }
 
 pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
@@ -89,7 +98,7 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
             log: None,
         });
     }
-    let (log, store) = embedded(args)?;
+    let Embedded { log, store } = embedded(args)?;
     let write = WriteSide::recover(log.clone()).await?;
     let projector = Projector::new(store.clone()).await?;
     let progress = ReadProgress::Local(projector.applied());
@@ -124,7 +133,7 @@ pub async fn rebuild(args: &BackendArgs) -> Result<u64, BoxError> {
     if is_scale_out(args)? {
         return Ok(kafka::rebuild(&kafka_config(args), mongo(args).await?).await?);
     }
-    let (log, store) = embedded(args)?;
+    let Embedded { log, store } = embedded(args)?;
     store.reset().await?;
     let projector = Projector::new(store).await?;
     let events = projector.catch_up(log.as_ref()).await?;

@@ -1,9 +1,12 @@
-//! Starts the real `parley` binary on 127.0.0.1:0 with a temporary data dir
-//! and talks to it over HTTP.
+//! Starts the real `parley` binary (one embedded server, or the processes
+//! of the scale-out deployment) on 127.0.0.1:0 with a temporary data dir and
+//! talks to it over HTTP.
 
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -18,16 +21,44 @@ pub fn parley() -> Command {
     Command::new(env!("CARGO_BIN_EXE_parley"))
 }
 
-pub struct Server {
+/// Which deployment the suite drives: `PARLEY_TEST_BACKEND=kafka` runs it
+/// against Kafka (`PARLEY_TEST_KAFKA_BROKERS`, default 127.0.0.1:9092) and
+/// MongoDB (`PARLEY_TEST_MONGODB_URI`, default mongodb://127.0.0.1:27017)
+/// with two API nodes, a writer and a projector worker; anything else runs
+/// the embedded deployment.
+pub fn scale_out() -> bool {
+    std::env::var("PARLEY_TEST_BACKEND").is_ok_and(|b| b == "kafka")
+}
+
+/// The role of a process of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Api,
+    Writer,
+    Projector,
+}
+
+struct Proc {
+    role: Role,
     child: Child,
-    pub base: String,
+    /// API nodes: their base URL.
+    base: Option<String>,
+}
+
+/// One deployment of Parley: the embedded server, or the scale-out
+/// processes. Requests go to its API nodes in turn.
+pub struct Server {
+    procs: Vec<Proc>,
+    next: AtomicUsize,
+    serve_args: Vec<String>,
     pub data_dir: PathBuf,
     _owned_dir: Option<tempfile::TempDir>,
     http: reqwest::Client,
 }
 
 impl Server {
-    /// A server on a fresh temporary data dir.
+    /// A deployment on a fresh temporary data dir (and, scale-out, a fresh
+    /// Kafka namespace and MongoDB database).
     pub fn start() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = Server::start_in(dir.path(), &[]);
@@ -35,22 +66,78 @@ impl Server {
         server
     }
 
-    /// A server on `data_dir` with the test secret and admin, plus `extra` flags.
+    /// A deployment on `data_dir` with the test secret and admin, plus
+    /// `extra` flags for the API nodes. Starting again on the same dir
+    /// restarts the same deployment.
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Server {
         let mut args = vec!["--jwt-secret", SECRET, "--admin-user-ids", ADMIN];
         args.extend_from_slice(extra);
         Server::start_with(data_dir, &args)
     }
 
-    /// A server on `data_dir` with exactly these flags after `serve`.
+    /// A deployment on `data_dir` whose API nodes get exactly these flags
+    /// after `serve` (and the backend's).
     pub fn start_with(data_dir: &Path, args: &[&str]) -> Server {
-        let mut child = parley()
-            .arg("serve")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(args)
+        let mut server = Server {
+            procs: Vec::new(),
+            next: AtomicUsize::new(0),
+            serve_args: args.iter().map(|a| a.to_string()).collect(),
+            data_dir: data_dir.to_path_buf(),
+            _owned_dir: None,
+            http: reqwest::Client::new(),
+        };
+        if scale_out() {
+            server.spawn(Role::Writer);
+            server.spawn(Role::Projector);
+            server.spawn(Role::Api);
+            server.spawn(Role::Api);
+        } else {
+            server.spawn(Role::Api);
+        }
+        server
+    }
+
+    /// The flags that select this deployment's event log and read store.
+    pub fn backend_args(&self) -> Vec<String> {
+        let mut args = vec!["--data-dir".to_owned(), self.data_dir.display().to_string()];
+        if scale_out() {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            self.data_dir.hash(&mut hasher);
+            let namespace = format!("bb{:x}", hasher.finish());
+            let env = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_owned());
+            args.extend([
+                "--event-log".into(),
+                "kafka".into(),
+                "--kafka-brokers".into(),
+                env("PARLEY_TEST_KAFKA_BROKERS", "127.0.0.1:9092"),
+                "--kafka-namespace".into(),
+                namespace.clone(),
+                "--kafka-partitions".into(),
+                "4".into(),
+                "--read-store".into(),
+                "mongodb".into(),
+                "--mongodb-uri".into(),
+                env("PARLEY_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"),
+                "--mongodb-database".into(),
+                namespace,
+            ]);
+        }
+        args
+    }
+
+    /// Starts one more process of `role`.
+    pub fn spawn(&mut self, role: Role) {
+        let mut command = parley();
+        match role {
+            Role::Api => command
+                .arg("serve")
+                .args(["--listen", "127.0.0.1:0"])
+                .args(&self.serve_args),
+            Role::Writer => command.arg("write"),
+            Role::Projector => command.arg("project"),
+        };
+        let mut child = command
+            .args(self.backend_args())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -58,6 +145,7 @@ impl Server {
             .expect("spawn parley");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
+        let tag = format!("{role:?}-{}", child.id());
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -72,29 +160,53 @@ impl Server {
                         sent = true;
                     }
                 }
-                eprintln!("[parley] {line}");
+                eprintln!("[{tag}] {line}");
             }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("parley did not report its address");
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            data_dir: data_dir.to_path_buf(),
-            _owned_dir: None,
-            http: reqwest::Client::new(),
-        }
+        let base = (role == Role::Api).then(|| {
+            let addr = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("parley did not report its address");
+            format!("http://{addr}")
+        });
+        self.procs.push(Proc { role, child, base });
     }
 
-    /// SIGTERM, then wait for the exit. The data dir stays until drop.
+    /// The next API node's base URL (round robin).
+    pub fn base(&self) -> String {
+        let apis: Vec<&String> = self.procs.iter().filter_map(|p| p.base.as_ref()).collect();
+        apis[self.next.fetch_add(1, Ordering::Relaxed) % apis.len()].clone()
+    }
+
+    /// SIGTERM to every process, API nodes first; waits for them. Returns
+    /// the first unsuccessful exit status, if any. The data dir stays until
+    /// drop.
     pub fn stop(&mut self) -> ExitStatus {
-        signal(self.child.id(), "-TERM");
-        self.child.wait().expect("wait for parley")
+        self.procs.sort_by_key(|p| p.role != Role::Api);
+        let mut worst = None;
+        for mut proc in self.procs.drain(..) {
+            signal(proc.child.id(), "-TERM");
+            let status = proc.child.wait().expect("wait for parley");
+            if !status.success() || worst.is_none() {
+                worst = worst.filter(|s: &ExitStatus| !s.success()).or(Some(status));
+            }
+        }
+        worst.expect("a deployment has processes")
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// SIGKILL to the `index`-th process of `role`: a crash.
+    pub fn kill(&mut self, role: Role, index: usize) {
+        let at = self
+            .procs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role == role)
+            .nth(index)
+            .map(|(i, _)| i)
+            .expect("no such process");
+        let mut proc = self.procs.remove(at);
+        proc.child.kill().expect("kill parley");
+        proc.child.wait().expect("reap parley");
     }
 
     /// POST with the standard headers (operationID, tenant, and a token if given).
@@ -114,7 +226,7 @@ impl Server {
     pub async fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: String) -> Value {
         let mut request = self
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.base()))
             .header("content-type", "application/json")
             .body(body);
         for (k, v) in headers {
@@ -163,8 +275,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for proc in &mut self.procs {
+            let _ = proc.child.kill();
+            let _ = proc.child.wait();
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! events, state changelog records, replies and the consumed offsets commit
 //! together, so a command is applied exactly once.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -145,10 +146,10 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
             by_partition.entry(message.partition()).or_default().push(message);
         }
         for (partition, messages) in by_partition {
-            if !owners.contains_key(&partition) {
-                owners.insert(partition, restore(config, partition).await?);
-            }
-            let owner = owners.get_mut(&partition).expect("owner just ensured");
+            let owner = match owners.entry(partition) {
+                Entry::Occupied(owner) => owner.into_mut(),
+                Entry::Vacant(slot) => slot.insert(restore(config, partition).await?),
+            };
             if let Err(e) = owner.process(config, &consumer, partition, &messages).await {
                 let producer = owner.producer.inner().clone();
                 let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
