@@ -7,7 +7,7 @@
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-INFRA="${PARLEY_INFRA_DIR:-/tmp/parley-infra}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PORT="${PARLEY_KAFKA_PORT:-9092}"
 CTRL_PORT="$((PORT + 1))"
 HEAP="${PARLEY_KAFKA_HEAP:-512m}"
@@ -18,10 +18,9 @@ LOG="$K/kafka.log"
 BOOTSTRAP="127.0.0.1:$PORT"
 mkdir -p "$K"
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 kjava() { java -Xmx256m -cp "$LIBS/*" -Dlog4j.configuration="file:$K/tools-log4j.properties" "$@"; }
 
-if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && port_open "$PORT"; then
+if running "$PIDFILE" "$PORT"; then
   echo "kafka-up: already running (pid $(cat "$PIDFILE"), $BOOTSTRAP)"
   exit 0
 fi

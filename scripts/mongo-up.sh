@@ -6,7 +6,7 @@
 set -euo pipefail
 
 SECANTUS_VERSION="0.7.0b3"
-INFRA="${PARLEY_INFRA_DIR:-/tmp/parley-infra}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PORT="${PARLEY_MONGO_PORT:-27017}"
 M="$INFRA/mongo"
 VENV="$INFRA/venv-mongo"
@@ -14,7 +14,6 @@ PIDFILE="$M/mongo.pid"
 LOG="$M/mongo.log"
 mkdir -p "$M/data"
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ping_ok() {
   "$VENV/bin/python" - "$PORT" <<'EOF' >/dev/null 2>&1
 import sys, pymongo
@@ -23,7 +22,7 @@ assert c.admin.command("ping")["ok"] == 1
 EOF
 }
 
-if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && port_open "$PORT"; then
+if running "$PIDFILE" "$PORT"; then
   echo "mongo-up: already running (pid $(cat "$PIDFILE"), 127.0.0.1:$PORT)"
   exit 0
 fi
