@@ -7,7 +7,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn everything_is_still_there_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start_in(dir.path(), &[]);
+    let server = Server::start_in(dir.path(), &[]);
     let token = server.user("alice").await;
     server.user("bob").await;
     let rename = json!({"userInfo": {"userID": "alice", "nickname": "Ally", "ex": "x"}});
@@ -18,7 +18,7 @@ async fn everything_is_still_there_after_a_restart() {
     let before = server.users_info(&token, &["alice", "bob"]).await;
     assert!(server.stop().success(), "SIGTERM is a clean exit");
 
-    let mut server = Server::start_in(dir.path(), &[]);
+    let server = Server::start_in(dir.path(), &[]);
     assert_eq!(
         server.users_info(&token, &["alice", "bob"]).await,
         before,

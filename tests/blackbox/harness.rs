@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -48,7 +48,7 @@ struct Proc {
 /// One deployment of Parley: the embedded server, or the scale-out
 /// processes. Requests go to its API nodes in turn.
 pub struct Server {
-    procs: Vec<Proc>,
+    procs: Mutex<Vec<Proc>>,
     next: AtomicUsize,
     serve_args: Vec<String>,
     pub data_dir: PathBuf,
@@ -78,8 +78,8 @@ impl Server {
     /// A deployment on `data_dir` whose API nodes get exactly these flags
     /// after `serve` (and the backend's).
     pub fn start_with(data_dir: &Path, args: &[&str]) -> Server {
-        let mut server = Server {
-            procs: Vec::new(),
+        let server = Server {
+            procs: Mutex::new(Vec::new()),
             next: AtomicUsize::new(0),
             serve_args: args.iter().map(|a| a.to_string()).collect(),
             data_dir: data_dir.to_path_buf(),
@@ -97,13 +97,19 @@ impl Server {
         server
     }
 
+    /// Scale-out: the Kafka namespace and MongoDB database of this
+    /// deployment (one per data dir).
+    pub fn namespace(&self) -> String {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.data_dir.hash(&mut hasher);
+        format!("bb{:x}", hasher.finish())
+    }
+
     /// The flags that select this deployment's event log and read store.
     pub fn backend_args(&self) -> Vec<String> {
         let mut args = vec!["--data-dir".to_owned(), self.data_dir.display().to_string()];
         if scale_out() {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            self.data_dir.hash(&mut hasher);
-            let namespace = format!("bb{:x}", hasher.finish());
+            let namespace = self.namespace();
             let env = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_owned());
             args.extend([
                 "--event-log".into(),
@@ -126,7 +132,7 @@ impl Server {
     }
 
     /// Starts one more process of `role`.
-    pub fn spawn(&mut self, role: Role) {
+    pub fn spawn(&self, role: Role) {
         let mut command = parley();
         match role {
             Role::Api => command
@@ -169,22 +175,24 @@ impl Server {
                 .expect("parley did not report its address");
             format!("http://{addr}")
         });
-        self.procs.push(Proc { role, child, base });
+        self.procs.lock().unwrap().push(Proc { role, child, base });
     }
 
     /// The next API node's base URL (round robin).
     pub fn base(&self) -> String {
-        let apis: Vec<&String> = self.procs.iter().filter_map(|p| p.base.as_ref()).collect();
+        let procs = self.procs.lock().unwrap();
+        let apis: Vec<&String> = procs.iter().filter_map(|p| p.base.as_ref()).collect();
         apis[self.next.fetch_add(1, Ordering::Relaxed) % apis.len()].clone()
     }
 
     /// SIGTERM to every process, API nodes first; waits for them. Returns
     /// the first unsuccessful exit status, if any. The data dir stays until
     /// drop.
-    pub fn stop(&mut self) -> ExitStatus {
-        self.procs.sort_by_key(|p| p.role != Role::Api);
+    pub fn stop(&self) -> ExitStatus {
+        let mut procs = std::mem::take(&mut *self.procs.lock().unwrap());
+        procs.sort_by_key(|p| p.role != Role::Api);
         let mut worst = None;
-        for mut proc in self.procs.drain(..) {
+        for mut proc in procs {
             signal(proc.child.id(), "-TERM");
             let status = proc.child.wait().expect("wait for parley");
             if !status.success() || worst.is_none() {
@@ -195,16 +203,16 @@ impl Server {
     }
 
     /// SIGKILL to the `index`-th process of `role`: a crash.
-    pub fn kill(&mut self, role: Role, index: usize) {
-        let at = self
-            .procs
+    pub fn kill(&self, role: Role, index: usize) {
+        let mut procs = self.procs.lock().unwrap();
+        let at = procs
             .iter()
             .enumerate()
             .filter(|(_, p)| p.role == role)
             .nth(index)
             .map(|(i, _)| i)
             .expect("no such process");
-        let mut proc = self.procs.remove(at);
+        let mut proc = procs.remove(at);
         proc.child.kill().expect("kill parley");
         proc.child.wait().expect("reap parley");
     }
@@ -235,6 +243,22 @@ impl Server {
         let response = request.send().await.expect("request");
         assert_eq!(response.status(), 200, "every reply is HTTP 200");
         response.json().await.expect("JSON reply")
+    }
+
+    /// A POST as the admin that reports a failed or dropped request as
+    /// `None` (for tests that crash processes under load).
+    pub async fn try_post(&self, path: &str, body: Value) -> Option<Value> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base()))
+            .header("operationID", "fault-test")
+            .header("X-Tenant-ID", TENANT)
+            .header("token", admin_token())
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        response.json().await.ok()
     }
 
     pub async fn register(&self, user_id: &str, nickname: &str) -> Value {
@@ -275,7 +299,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for proc in &mut self.procs {
+        for proc in self.procs.get_mut().unwrap().iter_mut() {
             let _ = proc.child.kill();
             let _ = proc.child.wait();
         }
@@ -315,4 +339,136 @@ pub fn assert_err(reply: &Value, code: i64, needle: &str) {
     assert!(reply.get("data").is_none(), "errors carry no data: {reply}");
     let text = format!("{} {}", reply["errMsg"], reply["errDlt"]);
     assert!(text.contains(needle), "{needle:?} not in {reply}");
+}
+
+/// A token of the test admin.
+pub fn admin_token() -> String {
+    token_with(
+        json!({"userID": ADMIN, "platformID": 10, "tenant": TENANT, "iat": now_secs(), "exp": now_secs() + 3600}),
+        SECRET,
+    )
+}
+
+/// Clients that keep registering users and renaming them (nickname "v1",
+/// then "v2") until stopped, recording what was acknowledged.
+pub struct Load {
+    pub registered: Arc<Mutex<Vec<String>>>,
+    pub renamed: Arc<Mutex<Vec<String>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    pub fn start(server: &Arc<Server>, clients: usize) -> Load {
+        let registered = Arc::new(Mutex::new(Vec::new()));
+        let renamed = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let clients = (0..clients)
+            .map(|c| {
+                let (server, registered, renamed, stop) =
+                    (server.clone(), registered.clone(), renamed.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        i += 1;
+                        let user = format!("c{c}-u{i}");
+                        let body = json!({"userID": user, "nickname": "v1", "password": PASSWORD});
+                        if server
+                            .try_post("/user/self_register", body)
+                            .await
+                            .is_none_or(|r| r["errCode"] != 0)
+                        {
+                            continue;
+                        }
+                        registered.lock().unwrap().push(user.clone());
+                        let body = json!({"userInfo": {"userID": user, "nickname": "v2"}});
+                        if server
+                            .try_post("/user/update_user_info_ex", body)
+                            .await
+                            .is_some_and(|r| r["errCode"] == 0)
+                        {
+                            renamed.lock().unwrap().push(user);
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            registered,
+            renamed,
+            stop,
+            clients,
+        }
+    }
+
+    /// Waits until `n` more renames than now are acknowledged; how long it took.
+    pub async fn progress(&self, n: usize, within: Duration) -> Duration {
+        let started = std::time::Instant::now();
+        let target = self.renamed.lock().unwrap().len() + n;
+        while self.renamed.lock().unwrap().len() < target {
+            assert!(started.elapsed() < within, "the load made no progress for {within:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        started.elapsed()
+    }
+
+    /// Stops the clients; returns (acknowledged registrations, acknowledged renames).
+    pub async fn stop(self) -> (Vec<String>, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        for client in self.clients {
+            client.await.unwrap();
+        }
+        let registered = self.registered.lock().unwrap().clone();
+        let renamed = self.renamed.lock().unwrap().clone();
+        (registered, renamed)
+    }
+}
+
+/// Asserts that every acknowledged registration and rename is visible.
+pub async fn assert_nothing_lost(server: &Server, registered: &[String], renamed: &[String]) {
+    if let Err(lost) = find_lost(server, registered, renamed).await {
+        panic!("{lost}");
+    }
+}
+
+/// The same, allowing the read models up to `within` to catch up (after a
+/// projector crash they may lag behind the acknowledged commands).
+pub async fn assert_nothing_lost_eventually(
+    server: &Server,
+    registered: &[String],
+    renamed: &[String],
+    within: Duration,
+) {
+    let started = std::time::Instant::now();
+    loop {
+        match find_lost(server, registered, renamed).await {
+            Ok(()) => return,
+            Err(lost) if started.elapsed() > within => panic!("{lost}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn find_lost(server: &Server, registered: &[String], renamed: &[String]) -> Result<(), String> {
+    assert!(!registered.is_empty());
+    let admin = admin_token();
+    for chunk in registered.chunks(500) {
+        let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let found = server.users_info(&admin, &ids).await;
+        let found = found.as_array().unwrap();
+        if found.len() != ids.len() {
+            return Err(format!(
+                "{} of {} acknowledged registrations are missing",
+                ids.len() - found.len(),
+                ids.len()
+            ));
+        }
+        for user in found {
+            let id = user["userID"].as_str().unwrap();
+            if renamed.iter().any(|r| r == id) && user["nickname"] != "v2" {
+                return Err(format!("the acknowledged rename of {id} is missing"));
+            }
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn rebuilt_read_models_answer_every_query_as_before() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start_in(dir.path(), &[]);
+    let server = Server::start_in(dir.path(), &[]);
     let users = ["alice", "bob", "carol", "dave"];
     let mut tokens = Vec::new();
     for u in users {

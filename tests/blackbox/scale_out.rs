@@ -1,1 +1,231 @@
+//! Faults of the scale-out deployment (Kafka + MongoDB): a crash of each
+//! role under load loses nothing acknowledged; a zombie writer is fenced;
+//! read-model queries use indexes.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use infra::kafka::{KafkaConfig, PartitionProducer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureRecord, Producer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use serde_json::Value;
+
+use crate::harness::*;
+
+fn brokers() -> String {
+    std::env::var("PARLEY_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+fn mongo_uri() -> String {
+    std::env::var("PARLEY_TEST_MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into())
+}
+
+/// Every committed record of `topic`, from the start to the current end.
+async fn read_topic(topic: &str) -> Vec<Vec<u8>> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", format!("{topic}-inspect"))
+        .set("isolation.level", "read_committed")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let partitions = metadata.topics()[0].partitions().len() as i32;
+    let mut ends = HashMap::new();
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10)).unwrap();
+        if high > low {
+            ends.insert(p, high);
+            assignment.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        }
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut records = Vec::new();
+    while !ends.is_empty() {
+        if let Ok(message) = tokio::time::timeout(Duration::from_millis(500), consumer.recv()).await {
+            records.push(message.unwrap().payload().unwrap_or_default().to_vec());
+        }
+        let positions = consumer.position().unwrap();
+        ends.retain(|p, end| {
+            !matches!(positions.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
+        });
+    }
+    records
+}
+
+/// The stored events: each stream's versions are 1, 2, 3, ... with no gap
+/// and no duplicate, and every user registered at most once.
+async fn assert_log_is_exact(server: &Server) {
+    let mut versions: HashMap<String, Vec<u64>> = HashMap::new();
+    for record in read_topic(&format!("{}-events", server.namespace())).await {
+        let envelope: Value = serde_json::from_slice(&record).unwrap();
+        let stream = envelope["streamKey"].as_str().unwrap().to_owned();
+        versions
+            .entry(stream)
+            .or_default()
+            .push(envelope["streamVersion"].as_u64().unwrap());
+    }
+    assert!(!versions.is_empty());
+    for (stream, versions) in versions {
+        let expected: Vec<u64> = (1..=versions.len() as u64).collect();
+        assert_eq!(versions, expected, "stream {stream} is not dense");
+    }
+}
+
+#[tokio::test]
+async fn a_killed_writer_loses_nothing_and_its_partitions_move() {
+    let server = Arc::new(Server::start());
+    server.spawn(Role::Writer);
+    let load = Load::start(&server, 4);
+    load.progress(40, Duration::from_secs(60)).await;
+
+    server.kill(Role::Writer, 0);
+    let takeover = load.progress(40, Duration::from_secs(60)).await;
+    eprintln!("writer killed: 40 more renames acknowledged within {takeover:?}");
+
+    server.spawn(Role::Writer);
+    load.progress(40, Duration::from_secs(60)).await;
+    let (registered, renamed) = load.stop().await;
+
+    assert_nothing_lost(&server, &registered, &renamed).await;
+    assert_log_is_exact(&server).await;
+}
+
+#[tokio::test]
+async fn a_killed_api_node_loses_nothing_acknowledged() {
+    let server = Arc::new(Server::start());
+    let load = Load::start(&server, 4);
+    load.progress(30, Duration::from_secs(60)).await;
+    server.kill(Role::Api, 0);
+    load.progress(30, Duration::from_secs(60)).await;
+    server.spawn(Role::Api);
+    load.progress(30, Duration::from_secs(60)).await;
+    let (registered, renamed) = load.stop().await;
+    assert_nothing_lost(&server, &registered, &renamed).await;
+    assert_log_is_exact(&server).await;
+}
+
+/// Profiles of `users`, asked until the read models stop changing.
+async fn settled_profiles(server: &Server, users: &[String]) -> Vec<Value> {
+    let admin = admin_token();
+    let mut last = Vec::new();
+    for _ in 0..100 {
+        let mut now = Vec::new();
+        for chunk in users.chunks(500) {
+            let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            now.push(server.users_info(&admin, &ids).await);
+        }
+        if now == last {
+            return now;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("the read models never settled");
+}
+
+#[tokio::test]
+async fn a_killed_projector_resumes_and_ends_identical_to_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start_in(dir.path(), &["--read-wait-ms", "300"]));
+    let load = Load::start(&server, 4);
+    load.progress(40, Duration::from_secs(60)).await;
+    server.kill(Role::Projector, 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.spawn(Role::Projector);
+    load.progress(20, Duration::from_secs(60)).await;
+    let (registered, renamed) = load.stop().await;
+    assert_nothing_lost_eventually(&server, &registered, &renamed, Duration::from_secs(60)).await;
+    let live = settled_profiles(&server, &registered).await;
+    assert!(server.stop().success());
+
+    let out = parley().arg("rebuild").args(server.backend_args()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = Server::start_in(dir.path(), &[]);
+    assert_eq!(settled_profiles(&server, &registered).await, live);
+}
+
+#[tokio::test]
+async fn a_fenced_zombie_writer_cannot_append() {
+    let config = KafkaConfig {
+        brokers: brokers(),
+        namespace: format!("zombie{}", uuid_like()),
+        partitions: 1,
+    };
+    config.ensure_topics().await.unwrap();
+    let topic = config.events_topic();
+
+    let zombie = PartitionProducer::new(&config, 0).await.unwrap();
+    zombie.inner().begin_transaction().unwrap();
+    let record = FutureRecord::<(), _>::to(&topic)
+        .partition(0)
+        .payload("from the zombie");
+    zombie.inner().send(record, Duration::from_secs(10)).await.unwrap();
+
+    // A new owner of partition 0 registers the same transactional.id.
+    let owner = PartitionProducer::new(&config, 0).await.unwrap();
+    let zombie_commit = zombie.inner().commit_transaction(Duration::from_secs(10));
+    assert!(zombie_commit.is_err(), "the zombie's transaction committed");
+
+    owner.inner().begin_transaction().unwrap();
+    let record = FutureRecord::<(), _>::to(&topic).partition(0).payload("from the owner");
+    owner.inner().send(record, Duration::from_secs(10)).await.unwrap();
+    owner.inner().commit_transaction(Duration::from_secs(10)).unwrap();
+
+    assert_eq!(read_topic(&topic).await, [b"from the owner".to_vec()]);
+}
+
+#[tokio::test]
+async fn read_model_queries_use_indexes() {
+    let server = Server::start();
+    let token = server.user("alice").await;
+    server.user("bob").await;
+    assert_eq!(
+        server
+            .users_info(&token, &["alice", "bob"])
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let client = mongodb::Client::with_uri_str(mongo_uri()).await.unwrap();
+    let db = client.database(&server.namespace());
+    let collections: Vec<String> = db.list_collection_names().await.unwrap();
+    assert!(collections.contains(&"users".to_owned()), "{collections:?}");
+    // get_users_info: documents by _id.
+    let plan = db
+        .run_command(mongodb::bson::doc! {
+            "explain": {"find": "users", "filter": {"_id": {"$in": ["1000:alice", "1000:bob"]}}},
+            "verbosity": "queryPlanner",
+        })
+        .await
+        .unwrap();
+    let plan = serde_json::to_string(&plan).unwrap();
+    assert!(plan.contains("IXSCAN") && !plan.contains("COLLSCAN"), "{plan}");
+    let docs: Vec<mongodb::bson::Document> = db
+        .collection("users")
+        .find(mongodb::bson::doc! {})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 2);
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}

@@ -261,7 +261,7 @@ async fn fifty_concurrent_registrations_of_one_id_make_exactly_one_user() {
     assert_eq!(info[0]["nickname"], format!("nick-{}", winners[0].0));
 
     if !scale_out() {
-        let mut server = server;
+        let server = server;
         assert!(server.stop().success());
         let log = std::fs::read(server.data_dir.join("events.log")).unwrap();
         let registered = log
