@@ -91,7 +91,7 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
         let commands = KafkaCommands::start(kafka_config(args)).await?;
         return Ok(ApiBackend {
             commands: Arc::new(commands),
-            progress: ReadProgress::Shared(store.clone()),
+            progress: ReadProgress::shared(store.clone()),
             store,
             stop,
             tasks: Vec::new(),

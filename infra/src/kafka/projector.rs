@@ -88,9 +88,14 @@ async fn apply(projector: &Projector, batch: Vec<OwnedMessage>) -> Result<BTreeM
             .push(envelope(message)?);
         next.insert(message.partition(), message.offset() + 1);
     }
-    for (partition, envelopes) in by_partition {
-        projector.apply(partition as u32, &envelopes).await?;
-    }
+    // Partitions never share a document (one writer scope per document), so
+    // their transactions run side by side.
+    futures::future::try_join_all(
+        by_partition
+            .iter()
+            .map(|(partition, envelopes)| projector.apply(*partition as u32, envelopes)),
+    )
+    .await?;
     Ok(next)
 }
 

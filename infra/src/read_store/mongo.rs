@@ -46,8 +46,8 @@ impl MongoStore {
         self.db.collection(collection)
     }
 
-    /// One attempt at a batch's transaction.
-    async fn write(
+    /// One attempt at a batch's transaction; aborts it on any failure.
+    async fn attempt(
         &self,
         session: &mut ClientSession,
         changes: &[Change],
@@ -56,6 +56,27 @@ impl MongoStore {
         to: u64,
     ) -> Result<(), MongoError> {
         session.start_transaction().await?;
+        if let Err(e) = self.write(session, changes, partition, from, to).await {
+            let _ = session.abort_transaction().await;
+            return Err(e);
+        }
+        loop {
+            match session.commit_transaction().await {
+                Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// The writes of a batch inside its transaction.
+    async fn write(
+        &self,
+        session: &mut ClientSession,
+        changes: &[Change],
+        partition: u32,
+        from: u64,
+        to: u64,
+    ) -> Result<(), MongoError> {
         let checkpoints = self.docs(CHECKPOINTS);
         let current = checkpoints
             .find_one(doc! {"_id": i64::from(partition)})
@@ -64,7 +85,6 @@ impl MongoStore {
             .and_then(|d| d.get_i64("offset").ok())
             .unwrap_or(0) as u64;
         if current != from {
-            session.abort_transaction().await?;
             return Err(MongoError::custom(format!(
                 "checkpoint of partition {partition} is {current}, the batch expected {from}: another projector \
                  is running"
@@ -95,12 +115,7 @@ impl MongoStore {
             .upsert(true)
             .session(&mut *session)
             .await?;
-        loop {
-            match session.commit_transaction().await {
-                Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
-                other => return other,
-            }
-        }
+        Ok(())
     }
 }
 
@@ -145,7 +160,7 @@ impl ReadStore for MongoStore {
         let mut session = self.client.start_session().await.map_err(store_err)?;
         let mut attempt = 1;
         loop {
-            match self.write(&mut session, &changes, partition, from, to).await {
+            match self.attempt(&mut session, &changes, partition, from, to).await {
                 Ok(()) => return Ok(()),
                 Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < ATTEMPTS => {
                     tracing::debug!(error = %e, attempt, "read-model transaction conflicted; retrying");
