@@ -13,4 +13,4 @@ cargo test --workspace
 echo "== Kafka + MongoDB deployment"
 scripts/kafka-up.sh
 scripts/mongo-up.sh
-PARLEY_TEST_BACKEND=kafka cargo test -p api --features scale-out --test blackbox -- --skip embedded:: --test-threads 4
+PARLEY_TEST_BACKEND=kafka cargo test -p api --features scale-out --test blackbox -- --skip embedded:: --test-threads 3

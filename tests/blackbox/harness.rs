@@ -172,7 +172,7 @@ impl Server {
         let base = (role == Role::Api).then(|| {
             let addr = rx
                 .recv_timeout(Duration::from_secs(60))
-                .expect("parley did not report its address");
+                .unwrap_or_else(|e| panic!("{role:?} did not report its address ({e}); see its log above"));
             format!("http://{addr}")
         });
         self.procs.lock().unwrap().push(Proc { role, child, base });

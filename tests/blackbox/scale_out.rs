@@ -81,14 +81,14 @@ async fn a_killed_writer_loses_nothing_and_its_partitions_move() {
     let server = Arc::new(Server::start());
     server.spawn(Role::Writer);
     let load = Load::start(&server, 4);
-    load.progress(40, Duration::from_secs(60)).await;
+    load.progress(40, Duration::from_secs(120)).await;
 
     server.kill(Role::Writer, 0);
-    let takeover = load.progress(40, Duration::from_secs(60)).await;
+    let takeover = load.progress(40, Duration::from_secs(120)).await;
     eprintln!("writer killed: 40 more renames acknowledged within {takeover:?}");
 
     server.spawn(Role::Writer);
-    load.progress(40, Duration::from_secs(60)).await;
+    load.progress(40, Duration::from_secs(120)).await;
     let (registered, renamed) = load.stop().await;
 
     assert_nothing_lost(&server, &registered, &renamed).await;
@@ -99,11 +99,11 @@ async fn a_killed_writer_loses_nothing_and_its_partitions_move() {
 async fn a_killed_api_node_loses_nothing_acknowledged() {
     let server = Arc::new(Server::start());
     let load = Load::start(&server, 4);
-    load.progress(30, Duration::from_secs(60)).await;
+    load.progress(30, Duration::from_secs(120)).await;
     server.kill(Role::Api, 0);
-    load.progress(30, Duration::from_secs(60)).await;
+    load.progress(30, Duration::from_secs(120)).await;
     server.spawn(Role::Api);
-    load.progress(30, Duration::from_secs(60)).await;
+    load.progress(30, Duration::from_secs(120)).await;
     let (registered, renamed) = load.stop().await;
     assert_nothing_lost(&server, &registered, &renamed).await;
     assert_log_is_exact(&server).await;
@@ -133,13 +133,13 @@ async fn a_killed_projector_resumes_and_ends_identical_to_a_rebuild() {
     let dir = tempfile::tempdir().unwrap();
     let server = Arc::new(Server::start_in(dir.path(), &["--read-wait-ms", "300"]));
     let load = Load::start(&server, 4);
-    load.progress(40, Duration::from_secs(60)).await;
+    load.progress(40, Duration::from_secs(120)).await;
     server.kill(Role::Projector, 0);
     tokio::time::sleep(Duration::from_millis(500)).await;
     server.spawn(Role::Projector);
-    load.progress(20, Duration::from_secs(60)).await;
+    load.progress(20, Duration::from_secs(120)).await;
     let (registered, renamed) = load.stop().await;
-    assert_nothing_lost_eventually(&server, &registered, &renamed, Duration::from_secs(60)).await;
+    assert_nothing_lost_eventually(&server, &registered, &renamed, Duration::from_secs(120)).await;
     let live = settled_profiles(&server, &registered).await;
     assert!(server.stop().success());
 

@@ -101,15 +101,24 @@ impl KafkaConfig {
     }
 
     /// How many partitions the events topic has (they decide routing).
-    pub fn partition_count(&self) -> Result<u32, KafkaError> {
+    /// Waits a little for a topic another process has just created.
+    pub async fn partition_count(&self) -> Result<u32, KafkaError> {
         let consumer: rdkafka::consumer::BaseConsumer = self.client().create()?;
         let topic = self.events_topic();
-        let metadata = rdkafka::consumer::Consumer::fetch_metadata(&consumer, Some(&topic), KAFKA_TIMEOUT)?;
-        let n = metadata.topics().first().map_or(0, |t| t.partitions().len()) as u32;
-        if n == 0 {
-            return Err(KafkaError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition));
+        let mut attempts = 0;
+        loop {
+            let metadata = rdkafka::consumer::Consumer::fetch_metadata(&consumer, Some(&topic), KAFKA_TIMEOUT)?;
+            let known = metadata.topics().first().filter(|t| t.error().is_none());
+            let n = known.map_or(0, |t| t.partitions().len()) as u32;
+            if n > 0 {
+                return Ok(n);
+            }
+            attempts += 1;
+            if attempts == 50 {
+                return Err(KafkaError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        Ok(n)
     }
 }
 

@@ -146,7 +146,7 @@ pub async fn rebuild(config: &KafkaConfig, store: Arc<dyn ReadStore>) -> Result<
     store.reset().await.map_err(ProjectorError::from)?;
     let projector = Projector::new(store).await?;
     let topic = config.events_topic();
-    let partitions = config.partition_count()?;
+    let partitions = config.partition_count().await?;
     let consumer: StreamConsumer = config.consumer(&format!("{}-rebuild", config.namespace)).create()?;
     let mut ends: HashMap<i32, i64> = HashMap::new();
     let mut assignment = TopicPartitionList::new();

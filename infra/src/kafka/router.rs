@@ -41,7 +41,7 @@ impl KafkaCommands {
     /// topic (fixed before the first command is sent, so no reply is missed).
     pub async fn start(config: KafkaConfig) -> Result<Self, KafkaError> {
         config.ensure_topics().await?;
-        let partitions = config.partition_count()?;
+        let partitions = config.partition_count().await?;
         let replies_topic = config.replies_topic();
         let node = Uuid::now_v7().simple().to_string();
         let consumer: StreamConsumer = config.consumer(&format!("{replies_topic}-{node}")).create()?;

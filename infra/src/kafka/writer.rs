@@ -9,7 +9,6 @@
 //! events, state changelog records, replies and the consumed offsets commit
 //! together, so a command is applied exactly once.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -145,16 +144,39 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
         for message in batch.into_iter().filter(|m| assigned.contains(&m.partition())) {
             by_partition.entry(message.partition()).or_default().push(message);
         }
+        // Each partition has its own producer and state: their transactions
+        // run side by side.
+        let mut work = Vec::with_capacity(by_partition.len());
         for (partition, messages) in by_partition {
-            let owner = match owners.entry(partition) {
-                Entry::Occupied(owner) => owner.into_mut(),
-                Entry::Vacant(slot) => slot.insert(restore(config, partition).await?),
+            let owner = match owners.remove(&partition) {
+                Some(owner) => owner,
+                None => restore(config, partition).await?,
             };
-            if let Err(e) = owner.process(config, &consumer, partition, &messages).await {
-                let producer = owner.producer.inner().clone();
-                let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
-                return Err(e.into());
+            work.push((partition, owner, messages));
+        }
+        let done = join_all(work.into_iter().map(|(partition, mut owner, messages)| {
+            let consumer = &consumer;
+            async move {
+                let outcome = owner.process(config, consumer, partition, &messages).await;
+                (partition, owner, outcome)
             }
+        }))
+        .await;
+        let mut failure = None;
+        for (partition, owner, outcome) in done {
+            match outcome {
+                Ok(()) => {
+                    owners.insert(partition, owner);
+                }
+                Err(e) => {
+                    let producer = owner.producer.inner().clone();
+                    let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
+                    failure = Some(e);
+                }
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e.into());
         }
     }
 }
