@@ -40,16 +40,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// `parley write` and `parley project`: a Kafka worker until SIGINT/SIGTERM.
+/// `parley write` and `parley project`: a Kafka worker until SIGINT/SIGTERM,
+/// then the batch in hand is finished.
 pub async fn work(args: BackendArgs, projector: bool) -> Result<(), BoxError> {
     let (stop, stopped) = watch::channel(false);
-    let worker = tokio::spawn(async move { deploy::run_worker(&args, projector, stopped).await });
+    let mut worker = tokio::spawn(async move { deploy::run_worker(&args, projector, stopped).await });
     tokio::select! {
-        done = worker => return done?,
+        done = &mut worker => return done?,
         _ = shutdown_signal() => {}
     }
+    // The worker finishes the batch in hand (its transaction) and returns.
     let _ = stop.send(true);
-    Ok(())
+    worker.await?
 }
 
 async fn shutdown_signal() {
