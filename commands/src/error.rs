@@ -10,6 +10,18 @@ pub enum CommandError {
     UserNotFound(String),
     #[error("user {0} is already registered")]
     AlreadyRegistered(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("cannot add yourself as a friend")]
+    CannotAddYourself,
+    #[error("blocked by {0}")]
+    BlockedByPeer(String),
+    #[error("{0} is not a friend")]
+    NotFriend(String),
+    #[error("{0}")]
+    RelationshipAlready(String),
+    #[error("friend request {0} is already handled")]
+    RequestHandled(String),
 }
 
 impl CommandError {
@@ -20,6 +32,12 @@ impl CommandError {
             CommandError::NoPermission(_) => 1002,
             CommandError::UserNotFound(_) => 1101,
             CommandError::AlreadyRegistered(_) => 1102,
+            CommandError::NotFound(_) => 1004,
+            CommandError::CannotAddYourself => 1301,
+            CommandError::BlockedByPeer(_) => 1302,
+            CommandError::NotFriend(_) => 1303,
+            CommandError::RelationshipAlready(_) => 1304,
+            CommandError::RequestHandled(_) => 1305,
         }
     }
 }

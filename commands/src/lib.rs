@@ -4,6 +4,7 @@
 
 mod actor;
 mod error;
+pub mod pair;
 mod scope;
 pub mod user;
 

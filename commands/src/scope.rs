@@ -3,6 +3,7 @@
 use events::{DomainEvent, StreamKey};
 use serde::{Deserialize, Serialize};
 
+use crate::pair::{PairCommand, PairState};
 use crate::user::{UserCommand, UserState};
 use crate::{Actor, CommandError};
 
@@ -10,6 +11,7 @@ use crate::{Actor, CommandError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     User(UserCommand),
+    Pair(PairCommand),
 }
 
 impl Command {
@@ -17,6 +19,10 @@ impl Command {
     pub fn stream_key(&self, tenant: &str) -> StreamKey {
         match self {
             Command::User(c) => StreamKey::user(tenant, c.user_id()),
+            Command::Pair(c) => {
+                let (one, other) = c.users();
+                StreamKey::pair(tenant, one, other)
+            }
         }
     }
 
@@ -24,6 +30,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::User(c) => c.name(),
+            Command::Pair(c) => c.name(),
         }
     }
 }
@@ -34,6 +41,7 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ScopeState {
     User(UserState),
+    Pair(PairState),
 }
 
 impl ScopeState {
@@ -41,6 +49,7 @@ impl ScopeState {
     pub fn empty(key: &StreamKey) -> Self {
         match key {
             StreamKey::User { .. } => ScopeState::User(UserState::default()),
+            StreamKey::Pair { .. } => ScopeState::Pair(PairState::default()),
         }
     }
 
@@ -48,6 +57,7 @@ impl ScopeState {
     pub fn apply(&mut self, event: &DomainEvent) {
         match self {
             ScopeState::User(s) => s.apply(event),
+            ScopeState::Pair(s) => s.apply(event),
         }
     }
 
@@ -55,6 +65,9 @@ impl ScopeState {
     pub fn decide(&self, command: &Command, actor: &Actor, now_ms: i64) -> Result<Vec<DomainEvent>, CommandError> {
         match (self, command) {
             (ScopeState::User(s), Command::User(c)) => s.decide(c, actor, now_ms),
+            (ScopeState::Pair(s), Command::Pair(c)) => s.decide(c, actor, now_ms),
+            // Command::stream_key routes every command to its own kind of scope.
+            (state, command) => unreachable!("{} routed to {state:?}", command.name()),
         }
     }
 }

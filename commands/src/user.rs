@@ -71,6 +71,8 @@ impl UserState {
                     e.apply_to(&mut p.nickname, &mut p.face_url, &mut p.ex);
                 }
             }
+            // Events of other scopes never reach a user scope.
+            _ => {}
         }
     }
 

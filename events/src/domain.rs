@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::friend::*;
 use crate::user::{UserProfileUpdated, UserRegistered};
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
@@ -13,7 +14,61 @@ use crate::user::{UserProfileUpdated, UserRegistered};
 pub enum DomainEvent {
     UserRegistered(UserRegistered),
     UserProfileUpdated(UserProfileUpdated),
+    FriendRequested(FriendRequested),
+    FriendRequestHandled(FriendRequestHandled),
+    FriendAdded(FriendAdded),
+    FriendDeleted(FriendDeleted),
+    FriendUpdated(FriendUpdated),
+    BlackAdded(BlackAdded),
+    BlackRemoved(BlackRemoved),
 }
+
+/// Every stored event type with its decoder from the current schema
+/// version (1 for all of them so far).
+macro_rules! event_types {
+    ($($variant:ident),* $(,)?) => {
+        impl DomainEvent {
+            /// The stored type name.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(DomainEvent::$variant(_) => stringify!($variant),)*
+                }
+            }
+
+            /// The stored payload.
+            pub fn to_payload(&self) -> Value {
+                match self {
+                    $(DomainEvent::$variant(e) => to_value(e),)*
+                }
+            }
+
+            /// Reads a stored event of any known schema version into the
+            /// current domain type (upcasting older versions).
+            pub fn from_stored(event_type: &str, version: u32, payload: &Value) -> Result<Self, UpcastError> {
+                match (event_type, version) {
+                    $((stringify!($variant), 1) => parse(event_type, version, payload).map(DomainEvent::$variant),)*
+                    $((stringify!($variant), _))|* => Err(UpcastError::UnknownVersion {
+                        event_type: event_type.to_owned(),
+                        version,
+                    }),
+                    _ => Err(UpcastError::UnknownType(event_type.to_owned())),
+                }
+            }
+        }
+    };
+}
+
+event_types!(
+    UserRegistered,
+    UserProfileUpdated,
+    FriendRequested,
+    FriendRequestHandled,
+    FriendAdded,
+    FriendDeleted,
+    FriendUpdated,
+    BlackAdded,
+    BlackRemoved,
+);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UpcastError {
@@ -30,40 +85,9 @@ pub enum UpcastError {
 }
 
 impl DomainEvent {
-    /// The stored type name.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            DomainEvent::UserRegistered(_) => "UserRegistered",
-            DomainEvent::UserProfileUpdated(_) => "UserProfileUpdated",
-        }
-    }
-
     /// The schema version this build writes for the event's type.
     pub fn schema_version(&self) -> u32 {
         1
-    }
-
-    /// The stored payload.
-    pub fn to_payload(&self) -> Value {
-        match self {
-            DomainEvent::UserRegistered(e) => to_value(e),
-            DomainEvent::UserProfileUpdated(e) => to_value(e),
-        }
-    }
-
-    /// Reads a stored event of any known schema version into the current
-    /// domain type (upcasting older versions).
-    pub fn from_stored(event_type: &str, version: u32, payload: &Value) -> Result<Self, UpcastError> {
-        let unknown_version = || UpcastError::UnknownVersion {
-            event_type: event_type.to_owned(),
-            version,
-        };
-        match (event_type, version) {
-            ("UserRegistered", 1) => parse(event_type, version, payload).map(DomainEvent::UserRegistered),
-            ("UserProfileUpdated", 1) => parse(event_type, version, payload).map(DomainEvent::UserProfileUpdated),
-            ("UserRegistered" | "UserProfileUpdated", _) => Err(unknown_version()),
-            _ => Err(UpcastError::UnknownType(event_type.to_owned())),
-        }
     }
 }
 

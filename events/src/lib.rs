@@ -5,6 +5,7 @@
 
 mod domain;
 mod envelope;
+pub mod friend;
 pub mod position;
 mod stream_key;
 pub mod user;

@@ -9,6 +9,9 @@ use std::str::FromStr;
 pub enum StreamKey {
     /// `user:<tenant>:<userID>`: registration, profile, per-user settings.
     User { tenant: String, user_id: String },
+    /// `pair:<tenant>:<a>:<b>` with a < b: friend requests, friendship and
+    /// blacklist between two users, both ways.
+    Pair { tenant: String, a: String, b: String },
 }
 
 impl StreamKey {
@@ -19,9 +22,19 @@ impl StreamKey {
         }
     }
 
+    /// The scope of everything between two users, whatever their order.
+    pub fn pair(tenant: &str, one: &str, other: &str) -> Self {
+        let (a, b) = if one <= other { (one, other) } else { (other, one) };
+        StreamKey::Pair {
+            tenant: tenant.to_owned(),
+            a: a.to_owned(),
+            b: b.to_owned(),
+        }
+    }
+
     pub fn tenant(&self) -> &str {
         match self {
-            StreamKey::User { tenant, .. } => tenant,
+            StreamKey::User { tenant, .. } | StreamKey::Pair { tenant, .. } => tenant,
         }
     }
 }
@@ -30,6 +43,7 @@ impl fmt::Display for StreamKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StreamKey::User { tenant, user_id } => write!(f, "user:{tenant}:{user_id}"),
+            StreamKey::Pair { tenant, a, b } => write!(f, "pair:{tenant}:{a}:{b}"),
         }
     }
 }
@@ -42,11 +56,12 @@ impl FromStr for StreamKey {
     type Err = StreamKeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut parts = s.splitn(3, ':');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("user"), Some(tenant), Some(user_id)) if !tenant.is_empty() && !user_id.is_empty() => {
+        let parts: Vec<&str> = s.split(':').collect();
+        match parts[..] {
+            ["user", tenant, user_id] if !tenant.is_empty() && !user_id.is_empty() => {
                 Ok(StreamKey::user(tenant, user_id))
             }
+            ["pair", tenant, a, b] if !tenant.is_empty() && !a.is_empty() && a < b => Ok(StreamKey::pair(tenant, a, b)),
             _ => Err(StreamKeyError(s.to_owned())),
         }
     }
@@ -64,8 +79,24 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_is_one_key_in_either_order() {
+        let key = StreamKey::pair("1000", "bob", "alice");
+        assert_eq!(key, StreamKey::pair("1000", "alice", "bob"));
+        assert_eq!(key.to_string(), "pair:1000:alice:bob");
+        assert_eq!("pair:1000:alice:bob".parse::<StreamKey>(), Ok(key));
+    }
+
+    #[test]
     fn malformed_keys_are_rejected() {
-        for bad in ["", "user:", "user:1000", "user::alice", "robot:1000:x"] {
+        for bad in [
+            "",
+            "user:",
+            "user:1000",
+            "user::alice",
+            "robot:1000:x",
+            "pair:1000:b:a",
+            "pair:1000:a:a",
+        ] {
             assert!(bad.parse::<StreamKey>().is_err(), "{bad}");
         }
     }

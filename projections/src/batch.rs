@@ -12,8 +12,9 @@ use crate::{Change, DocSource, StoreError};
 
 pub struct Batch<'a> {
     source: &'a dyn DocSource,
-    /// The latest write of each document touched by this batch.
-    written: HashMap<(&'static str, String), Value>,
+    /// The latest write of each document touched by this batch (`None`:
+    /// deleted).
+    written: HashMap<(&'static str, String), Option<Value>>,
 }
 
 impl<'a> Batch<'a> {
@@ -26,7 +27,7 @@ impl<'a> Batch<'a> {
 
     pub async fn get<T: DeserializeOwned>(&self, collection: &'static str, id: &str) -> Result<Option<T>, StoreError> {
         let doc = match self.written.get(&(collection, id.to_owned())) {
-            Some(doc) => Some(doc.clone()),
+            Some(doc) => doc.clone(),
             None => self.source.get(collection, id).await?,
         };
         doc.map(|d| serde_json::from_value(d).map_err(|e| StoreError(format!("{collection}/{id}: {e}"))))
@@ -35,15 +36,22 @@ impl<'a> Batch<'a> {
 
     pub fn put<T: Serialize>(&mut self, collection: &'static str, id: String, doc: &T) -> Result<(), StoreError> {
         let doc = serde_json::to_value(doc).map_err(|e| StoreError(format!("{collection}/{id}: {e}")))?;
-        self.written.insert((collection, id), doc);
+        self.written.insert((collection, id), Some(doc));
         Ok(())
+    }
+
+    pub fn delete(&mut self, collection: &'static str, id: String) {
+        self.written.insert((collection, id), None);
     }
 
     /// The final state of every document this batch wrote.
     pub fn into_changes(self) -> Vec<Change> {
         self.written
             .into_iter()
-            .map(|((collection, id), doc)| Change::Put { collection, id, doc })
+            .map(|((collection, id), doc)| match doc {
+                Some(doc) => Change::Put { collection, id, doc },
+                None => Change::Delete { collection, id },
+            })
             .collect()
     }
 }

@@ -3,10 +3,11 @@
 //! [`DocSource`] trait, which the embedded store and MongoDB implement.
 
 mod batch;
+pub mod friends;
 mod project;
 mod store;
 pub mod users;
 
 pub use batch::Batch;
 pub use project::{project, ProjectionError};
-pub use store::{Change, DocSource, StoreError};
+pub use store::{prefix_end, Change, DocSource, StoreError};

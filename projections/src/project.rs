@@ -2,7 +2,7 @@
 
 use events::{DomainEvent, Envelope};
 
-use crate::{users, Batch, StoreError};
+use crate::{friends, users, Batch, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -18,5 +18,12 @@ pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch
         DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {
             users::project(envelope, event, batch).await
         }
+        DomainEvent::FriendRequested(_)
+        | DomainEvent::FriendRequestHandled(_)
+        | DomainEvent::FriendAdded(_)
+        | DomainEvent::FriendDeleted(_)
+        | DomainEvent::FriendUpdated(_)
+        | DomainEvent::BlackAdded(_)
+        | DomainEvent::BlackRemoved(_) => friends::project(envelope, event, batch).await,
     }
 }

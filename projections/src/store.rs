@@ -12,6 +12,11 @@ pub struct StoreError(pub String);
 pub trait DocSource: Send + Sync {
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError>;
 
+    /// Every document whose id starts with `prefix`, in id order. Ids of
+    /// list read models start with their owner (`<tenant>:<owner>:`), so
+    /// this is how lists are read (an index range scan in every backend).
+    async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError>;
+
     /// Several documents at once, in the order of `ids` (missing ones left
     /// out). Backends override this with one round trip.
     async fn get_many(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
@@ -34,4 +39,11 @@ pub enum Change {
         id: String,
         doc: Value,
     },
+    /// Remove the document if it exists.
+    Delete { collection: &'static str, id: String },
+}
+
+/// The exclusive upper bound of the ids starting with `prefix`.
+pub fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
 }

@@ -74,6 +74,8 @@ pub(crate) async fn project(
             e.apply_to(&mut profile.nickname, &mut profile.face_url, &mut profile.ex);
             batch.put(PROFILES, id, &profile)?;
         }
+        // Events of other scopes do not touch user documents.
+        _ => {}
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! envelope, request and response bodies, and the validation of inputs.
 
 mod envelope;
+pub mod friend;
 pub mod limits;
 pub mod user;
 mod validate;

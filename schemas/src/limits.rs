@@ -13,3 +13,7 @@ pub const OPERATION_ID_MAX: usize = 128;
 pub const USERS_PER_QUERY_MAX: usize = 1000;
 /// Platform IDs as the reference's clients use them (1 iOS .. 12).
 pub const PLATFORM_IDS: std::ops::RangeInclusive<i32> = 1..=12;
+/// reqMsg / handleMsg of friend requests.
+pub const MESSAGE_MAX: usize = 1024;
+/// The largest page (`pagination.showNumber`).
+pub const PAGE_SIZE_MAX: i64 = 1000;

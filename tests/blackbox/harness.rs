@@ -178,11 +178,11 @@ impl Server {
         self.procs.lock().unwrap().push(Proc { role, child, base });
     }
 
-    /// The next API node's base URL (round robin).
-    pub fn base(&self) -> String {
+    /// The next running API node's base URL (round robin).
+    pub fn base(&self) -> Option<String> {
         let procs = self.procs.lock().unwrap();
         let apis: Vec<&String> = procs.iter().filter_map(|p| p.base.as_ref()).collect();
-        apis[self.next.fetch_add(1, Ordering::Relaxed) % apis.len()].clone()
+        (!apis.is_empty()).then(|| apis[self.next.fetch_add(1, Ordering::Relaxed) % apis.len()].clone())
     }
 
     /// SIGTERM to every process, API nodes first; waits for them. Returns
@@ -234,7 +234,7 @@ impl Server {
     pub async fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: String) -> Value {
         let mut request = self
             .http
-            .post(format!("{}{path}", self.base()))
+            .post(format!("{}{path}", self.base().expect("an API node is running")))
             .header("content-type", "application/json")
             .body(body);
         for (k, v) in headers {
@@ -250,7 +250,7 @@ impl Server {
     pub async fn try_post(&self, path: &str, body: Value) -> Option<Value> {
         let response = self
             .http
-            .post(format!("{}{path}", self.base()))
+            .post(format!("{}{path}", self.base()?))
             .header("operationID", "fault-test")
             .header("X-Tenant-ID", TENANT)
             .header("token", admin_token())
@@ -373,11 +373,12 @@ impl Load {
                         i += 1;
                         let user = format!("c{c}-u{i}");
                         let body = json!({"userID": user, "nickname": "v1", "password": PASSWORD});
-                        if server
-                            .try_post("/user/self_register", body)
-                            .await
-                            .is_none_or(|r| r["errCode"] != 0)
-                        {
+                        let Some(reply) = server.try_post("/user/self_register", body).await else {
+                            // No API node answers right now (one was killed).
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        };
+                        if reply["errCode"] != 0 {
                             continue;
                         }
                         registered.lock().unwrap().push(user.clone());

@@ -1,5 +1,6 @@
 //! HTTP routes and the success side of the reply envelope.
 
+mod friend;
 mod user;
 
 use axum::extract::Request;
@@ -22,6 +23,20 @@ pub fn router(state: AppState) -> Router {
         .route("/user/self_login", post(user::self_login))
         .route("/user/update_user_info_ex", post(user::update_user_info_ex))
         .route("/user/get_users_info", post(user::get_users_info))
+        .route("/friend/add_friend", post(friend::add_friend))
+        .route("/friend/add_friend_response", post(friend::add_friend_response))
+        .route("/friend/delete_friend", post(friend::delete_friend))
+        .route("/friend/get_friend_apply_list", post(friend::get_friend_apply_list))
+        .route(
+            "/friend/get_self_friend_apply_list",
+            post(friend::get_self_friend_apply_list),
+        )
+        .route("/friend/get_friend_list", post(friend::get_friend_list))
+        .route("/friend/add_black", post(friend::add_black))
+        .route("/friend/get_black_list", post(friend::get_black_list))
+        .route("/friend/remove_black", post(friend::remove_black))
+        .route("/friend/is_friend", post(friend::is_friend))
+        .route("/friend/update_friends", post(friend::update_friends))
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
         .layer(middleware::from_fn(trace_request))
         .with_state(state)

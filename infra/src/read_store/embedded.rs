@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use projections::{Change, DocSource, StoreError};
+use projections::{prefix_end, Change, DocSource, StoreError};
 use redb::{Database, ReadableTable, TableDefinition};
 use serde_json::Value;
 
@@ -78,6 +78,9 @@ impl EmbeddedStore {
                         docs.insert(key(collection, &id).as_str(), bytes.as_slice())
                             .map_err(store_err)?;
                     }
+                    Change::Delete { collection, id } => {
+                        docs.remove(key(collection, &id).as_str()).map_err(store_err)?;
+                    }
                 }
             }
         }
@@ -99,6 +102,18 @@ impl DocSource for EmbeddedStore {
 
     async fn get_many(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
         self.read_docs(collection, ids)
+    }
+
+    async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError> {
+        let txn = self.db.begin_read().map_err(store_err)?;
+        let table = txn.open_table(DOCS).map_err(store_err)?;
+        let (start, end) = (key(collection, prefix), key(collection, &prefix_end(prefix)));
+        let mut found = Vec::new();
+        for entry in table.range(start.as_str()..end.as_str()).map_err(store_err)? {
+            let (_, bytes) = entry.map_err(store_err)?;
+            found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
+        }
+        Ok(found)
     }
 }
 

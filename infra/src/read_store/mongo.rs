@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 use mongodb::{Client, ClientSession, Collection, Database};
-use projections::{Change, DocSource, StoreError};
+use projections::{prefix_end, Change, DocSource, StoreError};
 use serde_json::Value;
 
 use super::{Checkpoints, ReadStore};
@@ -90,25 +90,36 @@ impl MongoStore {
                  is running"
             )));
         }
-        // Replace every written document: delete the old versions, insert
-        // the new ones (two round trips per collection).
-        let mut by_collection: BTreeMap<&str, Vec<Document>> = BTreeMap::new();
+        // Replace every written document: delete the old versions (and the
+        // deleted documents), insert the new ones: two round trips per
+        // collection.
+        let mut by_collection: BTreeMap<&str, (Vec<Bson>, Vec<Document>)> = BTreeMap::new();
         for change in changes {
             match change {
                 Change::Put { collection, id, doc } => {
                     let mut d = mongodb::bson::to_document(doc).map_err(MongoError::custom)?;
                     d.insert("_id", id.as_str());
-                    by_collection.entry(collection).or_default().push(d);
+                    let (ids, docs) = by_collection.entry(collection).or_default();
+                    ids.push(Bson::from(id.as_str()));
+                    docs.push(d);
+                }
+                Change::Delete { collection, id } => {
+                    by_collection
+                        .entry(collection)
+                        .or_default()
+                        .0
+                        .push(Bson::from(id.as_str()));
                 }
             }
         }
-        for (collection, docs) in by_collection {
-            let ids: Vec<Bson> = docs.iter().filter_map(|d| d.get("_id").cloned()).collect();
+        for (collection, (ids, docs)) in by_collection {
             let coll = self.docs(collection);
             coll.delete_many(doc! {"_id": {"$in": ids}})
                 .session(&mut *session)
                 .await?;
-            coll.insert_many(docs).session(&mut *session).await?;
+            if !docs.is_empty() {
+                coll.insert_many(docs).session(&mut *session).await?;
+            }
         }
         checkpoints
             .update_one(doc! {"_id": i64::from(partition)}, doc! {"$set": {"offset": to as i64}})
@@ -142,6 +153,17 @@ impl DocSource for MongoStore {
             .filter_map(|d| Some((d.get_str("_id").ok()?.to_owned(), d)))
             .collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).map(to_json).collect())
+    }
+
+    async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError> {
+        let cursor = self
+            .docs(collection)
+            .find(doc! {"_id": {"$gte": prefix, "$lt": prefix_end(prefix)}})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(store_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(store_err)?;
+        Ok(docs.into_iter().map(to_json).collect())
     }
 }
 
