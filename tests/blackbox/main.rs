@@ -9,6 +9,7 @@ mod harness;
 mod auth;
 mod durability;
 mod embedded;
+mod friends;
 mod rebuild;
 #[cfg(feature = "scale-out")]
 mod scale_out;

@@ -25,10 +25,46 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     assert_eq!(server.register_in("2000", "alice", "other tenant").await["errCode"], 0);
     let other = server.login_in("2000", "alice").await;
 
-    let query = json!({"userIDs": ["dave", "alice", "ghost", "carol", "bob"]});
-    let before = server
-        .post("/user/get_users_info", Some(&tokens[0]), query.clone())
-        .await;
+    let friend = |from: &str, to: &str| json!({"fromUserID": from, "toUserID": to, "reqMsg": "hi"});
+    let ok = |reply: serde_json::Value| assert_eq!(reply["errCode"], 0, "{reply}");
+    ok(server
+        .post("/friend/add_friend", Some(&tokens[0]), friend("alice", "bob"))
+        .await);
+    let agree = json!({"fromUserID": "alice", "toUserID": "bob", "handleResult": 1});
+    ok(server
+        .post("/friend/add_friend_response", Some(&tokens[1]), agree)
+        .await);
+    ok(server
+        .post("/friend/add_friend", Some(&tokens[2]), friend("carol", "alice"))
+        .await);
+    let black = json!({"ownerUserID": "dave", "blackUserID": "bob"});
+    ok(server.post("/friend/add_black", Some(&tokens[3]), black).await);
+    let pin = json!({"ownerUserID": "alice", "friendUserIDs": ["bob"], "isPinned": true, "remark": "b"});
+    ok(server.post("/friend/update_friends", Some(&tokens[0]), pin).await);
+
+    let page = json!({"pageNumber": 1, "showNumber": 50});
+    let mut queries = vec![(
+        "/user/get_users_info",
+        tokens[0].clone(),
+        json!({"userIDs": ["dave", "alice", "ghost", "carol", "bob"]}),
+    )];
+    for (i, user) in users.iter().enumerate() {
+        for path in [
+            "/friend/get_friend_list",
+            "/friend/get_friend_apply_list",
+            "/friend/get_self_friend_apply_list",
+            "/friend/get_black_list",
+        ] {
+            queries.push((path, tokens[i].clone(), json!({"userID": user, "pagination": page})));
+        }
+    }
+    let mut before = Vec::new();
+    for (path, token, body) in &queries {
+        before.push(server.post(path, Some(token), body.clone()).await);
+    }
+    assert_eq!(before[1]["data"]["total"], 1, "alice has a friend: {}", before[1]);
+    assert_eq!(before[2]["data"]["total"], 1, "alice has a request: {}", before[2]);
+    let query = json!({"userIDs": ["alice"]});
     let before_other = server
         .post_as("2000", "/user/get_users_info", Some(&other), query.clone())
         .await;
@@ -38,17 +74,18 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(
-        report.contains("from 8 events") && report.contains("events/s"),
+        report.contains("from 15 events") && report.contains("events/s"),
         "{report}"
     );
 
     let server = Server::start_in(dir.path(), &[]);
-    assert_eq!(
-        server
-            .post("/user/get_users_info", Some(&tokens[0]), query.clone())
-            .await,
-        before
-    );
+    for ((path, token, body), before) in queries.iter().zip(before) {
+        assert_eq!(
+            server.post(path, Some(token), body.clone()).await,
+            before,
+            "{path} {body}"
+        );
+    }
     assert_eq!(
         server
             .post_as("2000", "/user/get_users_info", Some(&other), query)

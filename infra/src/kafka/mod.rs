@@ -101,23 +101,36 @@ impl KafkaConfig {
     }
 
     /// How many partitions the events topic has (they decide routing).
-    /// Waits a little for a topic another process has just created.
     pub async fn partition_count(&self) -> Result<u32, KafkaError> {
         let consumer: rdkafka::consumer::BaseConsumer = self.client().create()?;
         let topic = self.events_topic();
-        let mut attempts = 0;
-        loop {
+        retry_while_topic_settles(|| {
             let metadata = rdkafka::consumer::Consumer::fetch_metadata(&consumer, Some(&topic), KAFKA_TIMEOUT)?;
             let known = metadata.topics().first().filter(|t| t.error().is_none());
-            let n = known.map_or(0, |t| t.partitions().len()) as u32;
-            if n > 0 {
-                return Ok(n);
+            match known.map_or(0, |t| t.partitions().len()) {
+                0 => Err(KafkaError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition)),
+                n => Ok(n as u32),
             }
-            attempts += 1;
-            if attempts == 50 {
-                return Err(KafkaError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition));
+        })
+        .await
+    }
+}
+
+/// Runs `call` until it succeeds, for up to ten seconds: a topic another
+/// process has just created takes a moment to have metadata and leaders.
+pub(crate) async fn retry_while_topic_settles<T>(
+    mut call: impl FnMut() -> Result<T, KafkaError>,
+) -> Result<T, KafkaError> {
+    let mut attempts = 0;
+    loop {
+        match call() {
+            Ok(value) => return Ok(value),
+            Err(e) if attempts < 50 => {
+                tracing::debug!(error = %e, "waiting for a new topic to settle");
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            Err(e) => return Err(e),
         }
     }
 }
