@@ -10,4 +10,13 @@ pub mod users;
 
 pub use batch::Batch;
 pub use project::{project, ProjectionError};
-pub use store::{prefix_end, Change, DocSource, StoreError};
+pub use store::{list_prefix, prefix_end, Change, DocSource, StoreError};
+
+/// Collections read as per-owner lists with [`DocSource::scan_prefix`]
+/// (backends index them by list prefix).
+pub const LISTS: &[&str] = &[
+    friends::FRIENDS,
+    friends::REQUESTS_RECEIVED,
+    friends::REQUESTS_SENT,
+    friends::BLACKS,
+];

@@ -12,9 +12,10 @@ pub struct StoreError(pub String);
 pub trait DocSource: Send + Sync {
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError>;
 
-    /// Every document whose id starts with `prefix`, in id order. Ids of
-    /// list read models start with their owner (`<tenant>:<owner>:`), so
-    /// this is how lists are read (an index range scan in every backend).
+    /// Every document of a list collection (see [`crate::LISTS`]) whose id
+    /// is `prefix` plus one last segment, in id order. `prefix` ends with
+    /// `:`; list ids are `<tenant>:<owner>:<other>`, so this reads one
+    /// owner's list through an index in every backend.
     async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError>;
 
     /// Several documents at once, in the order of `ids` (missing ones left
@@ -46,4 +47,9 @@ pub enum Change {
 /// The exclusive upper bound of the ids starting with `prefix`.
 pub fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
+}
+
+/// The list prefix of an id: everything up to and including its last `:`.
+pub fn list_prefix(id: &str) -> &str {
+    id.rfind(':').map_or("", |at| &id[..=at])
 }

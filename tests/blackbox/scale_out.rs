@@ -208,6 +208,33 @@ async fn read_model_queries_use_indexes() {
         .unwrap();
     let plan = serde_json::to_string(&plan).unwrap();
     assert!(plan.contains("IXSCAN") && !plan.contains("COLLSCAN"), "{plan}");
+    // Every list (friends, requests, blacklist): its owner's list prefix.
+    let alice_friends = server
+        .post(
+            "/friend/get_friend_list",
+            Some(&token),
+            serde_json::json!({"userID": "alice", "pagination": {"pageNumber": 1, "showNumber": 10}}),
+        )
+        .await;
+    assert_eq!(alice_friends["errCode"], 0, "{alice_friends}");
+    for collection in ["friends", "friend_requests_received", "friend_requests_sent", "blacks"] {
+        let plan = db
+            .run_command(mongodb::bson::doc! {
+                "explain": {
+                    "find": collection,
+                    "filter": {"_list": "1000:alice:"},
+                    "sort": {"_id": 1},
+                },
+                "verbosity": "queryPlanner",
+            })
+            .await
+            .unwrap();
+        let plan = serde_json::to_string(&plan).unwrap();
+        assert!(
+            plan.contains("IXSCAN") && !plan.contains("COLLSCAN"),
+            "{collection}: {plan}"
+        );
+    }
     let docs: Vec<mongodb::bson::Document> = db
         .collection("users")
         .find(mongodb::bson::doc! {})

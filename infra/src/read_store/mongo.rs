@@ -1,5 +1,6 @@
 //! Read models in MongoDB: one collection per read-model collection, each
-//! document `{_id: <id>, ...fields}`; checkpoints in `_checkpoints`
+//! document `{_id: <id>, _list: <list prefix of the id>, ...fields}`, list
+//! collections indexed on `{_list, _id}`; checkpoints in `_checkpoints`
 //! (`{_id: <partition>, offset}`). A batch and its checkpoint are one
 //! multi-document transaction, so a re-delivered event is never applied
 //! twice. Uses only the stable API of MongoDB 6+ (CRUD, transactions).
@@ -10,8 +11,8 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
-use mongodb::{Client, ClientSession, Collection, Database};
-use projections::{prefix_end, Change, DocSource, StoreError};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use projections::{list_prefix, Change, DocSource, StoreError};
 use serde_json::Value;
 
 use super::{Checkpoints, ReadStore};
@@ -29,8 +30,12 @@ fn store_err(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("mongodb: {e}"))
 }
 
+/// The field holding a document's list prefix (see `projections::LISTS`).
+const LIST: &str = "_list";
+
 fn to_json(mut doc: Document) -> Value {
     doc.remove("_id");
+    doc.remove(LIST);
     Bson::Document(doc).into_relaxed_extjson()
 }
 
@@ -39,6 +44,13 @@ impl MongoStore {
         let client = Client::with_uri_str(uri).await.map_err(store_err)?;
         let db = client.database(database);
         db.run_command(doc! {"ping": 1}).await.map_err(store_err)?;
+        for list in projections::LISTS {
+            let index = IndexModel::builder().keys(doc! {LIST: 1, "_id": 1}).build();
+            db.collection::<Document>(list)
+                .create_index(index)
+                .await
+                .map_err(store_err)?;
+        }
         Ok(MongoStore { client, db })
     }
 
@@ -99,6 +111,7 @@ impl MongoStore {
                 Change::Put { collection, id, doc } => {
                     let mut d = mongodb::bson::to_document(doc).map_err(MongoError::custom)?;
                     d.insert("_id", id.as_str());
+                    d.insert(LIST, list_prefix(id));
                     let (ids, docs) = by_collection.entry(collection).or_default();
                     ids.push(Bson::from(id.as_str()));
                     docs.push(d);
@@ -158,7 +171,7 @@ impl DocSource for MongoStore {
     async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError> {
         let cursor = self
             .docs(collection)
-            .find(doc! {"_id": {"$gte": prefix, "$lt": prefix_end(prefix)}})
+            .find(doc! {LIST: prefix})
             .sort(doc! {"_id": 1})
             .await
             .map_err(store_err)?;
