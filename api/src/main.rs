@@ -5,6 +5,12 @@ use api::cli::{Cli, Command};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// Every password hash allocates and frees 19 MiB. With glibc's malloc
+/// those blocks end up in per-thread arenas that keep growing (a server
+/// reached 23 GiB after 5,000 registrations); mimalloc returns them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

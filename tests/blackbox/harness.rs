@@ -202,6 +202,16 @@ impl Server {
         worst.expect("a deployment has processes")
     }
 
+    /// The process IDs of the API nodes.
+    pub fn api_pids(&self) -> Vec<u32> {
+        let procs = self.procs.lock().unwrap();
+        procs
+            .iter()
+            .filter(|p| p.role == Role::Api)
+            .map(|p| p.child.id())
+            .collect()
+    }
+
     /// SIGKILL to the `index`-th process of `role`: a crash.
     pub fn kill(&self, role: Role, index: usize) {
         let mut procs = self.procs.lock().unwrap();

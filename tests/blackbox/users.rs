@@ -271,3 +271,25 @@ async fn fifty_concurrent_registrations_of_one_id_make_exactly_one_user() {
         assert_eq!(registered, 1, "exactly one UserRegistered event is stored");
     }
 }
+
+/// Password hashing allocates 19 MiB per call; memory must come back (with
+/// glibc's allocator a node once grew by ~4 MiB per registration).
+#[tokio::test]
+async fn registrations_do_not_grow_the_server_memory() {
+    let server = Server::start();
+    for i in 0..100 {
+        assert_eq!(server.register(&format!("m{i}"), "m").await["errCode"], 0);
+    }
+    for pid in server.api_pids() {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let rss_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        assert!(
+            rss_kib < 200 * 1024,
+            "API node {pid} holds {rss_kib} KiB after 100 registrations"
+        );
+    }
+}
