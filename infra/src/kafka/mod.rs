@@ -76,7 +76,10 @@ impl KafkaConfig {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "1000")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // A rebalance moves only the partitions that must move: the
+            // others keep their writer (and its state) or projector.
+            .set("partition.assignment.strategy", "cooperative-sticky");
         config
     }
 

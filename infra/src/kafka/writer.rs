@@ -146,37 +146,58 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
         }
         // Each partition has its own producer and state: their transactions
         // run side by side.
+        // Partitions new to this writer are taken over side by side.
+        let taken_over = join_all(
+            by_partition
+                .keys()
+                .filter(|p| !owners.contains_key(p))
+                .map(|&p| async move { (p, restore(config, p).await) }),
+        )
+        .await;
+        for (partition, owner) in taken_over {
+            owners.insert(partition, owner?);
+        }
         let mut work = Vec::with_capacity(by_partition.len());
         for (partition, messages) in by_partition {
-            let owner = match owners.remove(&partition) {
-                Some(owner) => owner,
-                None => restore(config, partition).await?,
-            };
+            let owner = owners
+                .remove(&partition)
+                .expect("every partition of the batch has an owner");
             work.push((partition, owner, messages));
         }
         let done = join_all(work.into_iter().map(|(partition, mut owner, messages)| {
             let consumer = &consumer;
             async move {
                 let outcome = owner.process(config, consumer, partition, &messages).await;
-                (partition, owner, outcome)
+                let first = messages.first().map_or(0, |m| m.offset());
+                (partition, owner, first, outcome)
             }
         }))
         .await;
-        let mut failure = None;
-        for (partition, owner, outcome) in done {
-            match outcome {
-                Ok(()) => {
-                    owners.insert(partition, owner);
-                }
-                Err(e) => {
-                    let producer = owner.producer.inner().clone();
-                    let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
-                    failure = Some(e);
+        let topic = config.commands_topic();
+        for (partition, owner, first, outcome) in done {
+            let Err(e) = outcome else {
+                owners.insert(partition, owner);
+                continue;
+            };
+            // Nothing of the batch committed: abort, forget the partition's
+            // state (it is restored from the changelog when needed again)
+            // and read the batch again. Typically a rebalance moved on while
+            // the batch was in flight, so its offsets could not commit.
+            let producer = owner.producer.inner().clone();
+            let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
+            drop(owner);
+            tracing::warn!(partition, error = %e, offset = first, "batch aborted; reading it again");
+            if let Err(seek) = consumer.seek(&topic, partition, Offset::Offset(first), Duration::from_secs(5)) {
+                let still_mine = consumer
+                    .assignment()?
+                    .elements()
+                    .iter()
+                    .any(|e| e.partition() == partition);
+                if still_mine {
+                    tracing::error!(partition, error = %seek, "cannot re-read the aborted batch");
+                    return Err(e.into());
                 }
             }
-        }
-        if let Some(e) = failure {
-            return Err(e.into());
         }
     }
 }
