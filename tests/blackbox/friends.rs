@@ -330,30 +330,17 @@ async fn lists_are_private_paginated_and_show_current_profiles() {
         "/friend/get_self_friend_apply_list",
         "/friend/get_black_list",
     ] {
-        let reply = server
-            .post(
-                path,
-                Some(&tokens[0]),
-                json!({"userID": "alice", "pagination": page(1, 10)}),
-            )
-            .await;
-        assert_err(&reply, 1002, "alice");
-        let bad = server
-            .post(
-                path,
-                Some(&alice),
-                json!({"userID": "alice", "pagination": page(0, 10)}),
-            )
-            .await;
-        assert_err(&bad, 1001, "pagination.pageNumber");
-        let bad = server
-            .post(
-                path,
-                Some(&alice),
-                json!({"userID": "alice", "pagination": page(1, 1001)}),
-            )
-            .await;
-        assert_err(&bad, 1001, "pagination.showNumber");
+        let ask = |token: String, pagination: Value| {
+            let server = &server;
+            async move {
+                server
+                    .post(path, Some(&token), json!({"userID": "alice", "pagination": pagination}))
+                    .await
+            }
+        };
+        assert_err(&ask(tokens[0].clone(), page(1, 10)).await, 1002, "alice");
+        assert_err(&ask(alice.clone(), page(0, 10)).await, 1001, "pagination.pageNumber");
+        assert_err(&ask(alice.clone(), page(1, 1001)).await, 1001, "pagination.showNumber");
     }
     let admin = admin_token();
     assert_eq!(
