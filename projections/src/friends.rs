@@ -66,13 +66,6 @@ fn id(tenant: &str, owner: &str, other: &str) -> String {
     format!("{tenant}:{owner}:{other}")
 }
 
-fn missing(envelope: &Envelope, what: String) -> ProjectionError {
-    ProjectionError::Inconsistent {
-        position: envelope.log_position,
-        reason: format!("{what} is not in the read models"),
-    }
-}
-
 pub(crate) async fn project(
     envelope: &Envelope,
     event: &DomainEvent,
@@ -99,7 +92,7 @@ pub(crate) async fn project(
             let mut request: RequestDoc = batch
                 .get(REQUESTS_RECEIVED, &key)
                 .await?
-                .ok_or_else(|| missing(envelope, format!("friend request {key}")))?;
+                .ok_or_else(|| ProjectionError::missing(envelope, format!("friend request {key}")))?;
             request.handle_result = e.handle_result;
             request.handle_msg.clone_from(&e.handle_msg);
             request.handler_user_id.clone_from(&e.handler_user_id);
@@ -125,7 +118,7 @@ pub(crate) async fn project(
             let mut friend: FriendDoc = batch
                 .get(FRIENDS, &key)
                 .await?
-                .ok_or_else(|| missing(envelope, format!("friend {key}")))?;
+                .ok_or_else(|| ProjectionError::missing(envelope, format!("friend {key}")))?;
             if let Some(v) = e.is_pinned {
                 friend.is_pinned = v;
             }
@@ -189,6 +182,26 @@ pub async fn friends(source: &dyn DocSource, tenant: &str, owner: &str) -> Resul
         (!a.is_pinned, a.create_time, &a.friend_user_id).cmp(&(!b.is_pinned, b.create_time, &b.friend_user_id))
     });
     Ok(friends)
+}
+
+/// Which of `candidates` are in `owner`'s friend list (one lookup).
+pub async fn friends_among(
+    source: &dyn DocSource,
+    tenant: &str,
+    owner: &str,
+    candidates: &[String],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let ids: Vec<String> = candidates.iter().map(|c| id(tenant, owner, c)).collect();
+    source
+        .get_many(FRIENDS, &ids)
+        .await?
+        .into_iter()
+        .map(|d| {
+            serde_json::from_value::<FriendDoc>(d)
+                .map(|f| f.friend_user_id)
+                .map_err(|e| StoreError(format!("{FRIENDS}: {e}")))
+        })
+        .collect()
 }
 
 /// Is `friend` in `owner`'s friend list?

@@ -12,6 +12,16 @@ pub enum ProjectionError {
     Inconsistent { position: u64, reason: String },
 }
 
+impl ProjectionError {
+    /// An event refers to a document the read models do not have.
+    pub(crate) fn missing(envelope: &Envelope, what: String) -> Self {
+        ProjectionError::Inconsistent {
+            position: envelope.log_position,
+            reason: format!("{what} is not in the read models"),
+        }
+    }
+}
+
 /// Applies one event to every read model it concerns.
 pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
     match event {

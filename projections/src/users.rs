@@ -63,14 +63,10 @@ pub(crate) async fn project(
         }
         DomainEvent::UserProfileUpdated(e) => {
             let id = doc_id(tenant, &e.user_id);
-            let mut profile: UserDoc =
-                batch
-                    .get(PROFILES, &id)
-                    .await?
-                    .ok_or_else(|| ProjectionError::Inconsistent {
-                        position: envelope.log_position,
-                        reason: format!("profile update of unknown user {id}"),
-                    })?;
+            let mut profile: UserDoc = batch
+                .get(PROFILES, &id)
+                .await?
+                .ok_or_else(|| ProjectionError::missing(envelope, format!("user {id}")))?;
             e.apply_to(&mut profile.nickname, &mut profile.face_url, &mut profile.ex);
             batch.put(PROFILES, id, &profile)?;
         }

@@ -15,15 +15,16 @@ use crate::error::AppError;
 use crate::extract::{ApiJson, Caller};
 use crate::state::AppState;
 
-/// Lists are their owner's: others get 1002 (app admins excepted).
-fn own_list(caller: &Caller, user_id: &str) -> Result<(), AppError> {
-    if caller.is_admin || caller.user_id == user_id {
-        return Ok(());
+/// Lists are their owner's: others get 1002 (app admins excepted). Once
+/// allowed, waits for the read position the caller asked for.
+async fn open_list(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), AppError> {
+    if !(caller.is_admin || caller.user_id == user_id) {
+        return Err(AppError::no_permission(format!(
+            "{} may not read the lists of {user_id}",
+            caller.user_id
+        )));
     }
-    Err(AppError::no_permission(format!(
-        "{} may not read the lists of {user_id}",
-        caller.user_id
-    )))
+    state.await_position(caller.meta.min_position).await
 }
 
 /// Current profiles of `ids`, by user ID.
@@ -98,8 +99,7 @@ async fn apply_list(
     req: ListReq,
     sent: bool,
 ) -> Result<(Vec<Value>, usize), AppError> {
-    own_list(&caller, &req.user_id)?;
-    state.await_position(caller.meta.min_position).await?;
+    open_list(&state, &caller, &req.user_id).await?;
     let tenant = &caller.meta.tenant;
     let mut requests = friends::requests(state.reads(), tenant, &req.user_id, sent).await?;
     if let Some(wanted) = &req.handle_results {
@@ -160,8 +160,7 @@ pub async fn get_friend_list(
     caller: Caller,
     ApiJson(req): ApiJson<ListReq>,
 ) -> Result<Reply, AppError> {
-    own_list(&caller, &req.user_id)?;
-    state.await_position(caller.meta.min_position).await?;
+    open_list(&state, &caller, &req.user_id).await?;
     let tenant = &caller.meta.tenant;
     let all = friends::friends(state.reads(), tenant, &req.user_id).await?;
     let total = all.len();
@@ -200,8 +199,7 @@ pub async fn get_black_list(
     caller: Caller,
     ApiJson(req): ApiJson<ListReq>,
 ) -> Result<Reply, AppError> {
-    own_list(&caller, &req.user_id)?;
-    state.await_position(caller.meta.min_position).await?;
+    open_list(&state, &caller, &req.user_id).await?;
     let tenant = &caller.meta.tenant;
     let all = friends::blacks(state.reads(), tenant, &req.user_id).await?;
     let total = all.len();
@@ -269,12 +267,13 @@ pub async fn update_friends(
         )));
     }
     let tenant = &caller.meta.tenant;
-    let mut strangers = Vec::new();
-    for friend in &req.friend_user_ids {
-        if !friends::is_friend(state.reads(), tenant, &req.owner_user_id, friend).await? {
-            strangers.push(friend.as_str());
-        }
-    }
+    let friends = friends::friends_among(state.reads(), tenant, &req.owner_user_id, &req.friend_user_ids).await?;
+    let strangers: Vec<&str> = req
+        .friend_user_ids
+        .iter()
+        .filter(|id| !friends.contains(*id))
+        .map(String::as_str)
+        .collect();
     if !strangers.is_empty() {
         return Err(commands::CommandError::NotFriend(strangers.join(", ")).into());
     }

@@ -59,16 +59,9 @@ impl MongoStore {
     }
 
     /// One attempt at a batch's transaction; aborts it on any failure.
-    async fn attempt(
-        &self,
-        session: &mut ClientSession,
-        changes: &[Change],
-        partition: u32,
-        from: u64,
-        to: u64,
-    ) -> Result<(), MongoError> {
+    async fn attempt(&self, session: &mut ClientSession, batch: &BatchWrite<'_>) -> Result<(), MongoError> {
         session.start_transaction().await?;
-        if let Err(e) = self.write(session, changes, partition, from, to).await {
+        if let Err(e) = self.write(session, batch).await {
             let _ = session.abort_transaction().await;
             return Err(e);
         }
@@ -80,67 +73,80 @@ impl MongoStore {
         }
     }
 
-    /// The writes of a batch inside its transaction.
-    async fn write(
-        &self,
-        session: &mut ClientSession,
-        changes: &[Change],
-        partition: u32,
-        from: u64,
-        to: u64,
-    ) -> Result<(), MongoError> {
+    /// The writes of a batch inside its transaction: check and move the
+    /// checkpoint, replace every written document (delete the old versions
+    /// and the deleted documents, insert the new ones: two round trips per
+    /// collection).
+    async fn write(&self, session: &mut ClientSession, batch: &BatchWrite<'_>) -> Result<(), MongoError> {
+        let BatchWrite {
+            docs,
+            partition,
+            from,
+            to,
+        } = batch;
         let checkpoints = self.docs(CHECKPOINTS);
         let current = checkpoints
-            .find_one(doc! {"_id": i64::from(partition)})
+            .find_one(doc! {"_id": i64::from(*partition)})
             .session(&mut *session)
             .await?
             .and_then(|d| d.get_i64("offset").ok())
             .unwrap_or(0) as u64;
-        if current != from {
+        if current != *from {
             return Err(MongoError::custom(format!(
                 "checkpoint of partition {partition} is {current}, the batch expected {from}: another projector \
                  is running"
             )));
         }
-        // Replace every written document: delete the old versions (and the
-        // deleted documents), insert the new ones: two round trips per
-        // collection.
-        let mut by_collection: BTreeMap<&str, (Vec<Bson>, Vec<Document>)> = BTreeMap::new();
-        for change in changes {
-            match change {
-                Change::Put { collection, id, doc } => {
-                    let mut d = mongodb::bson::to_document(doc).map_err(MongoError::custom)?;
-                    d.insert("_id", id.as_str());
-                    d.insert(LIST, list_prefix(id));
-                    let (ids, docs) = by_collection.entry(collection).or_default();
-                    ids.push(Bson::from(id.as_str()));
-                    docs.push(d);
-                }
-                Change::Delete { collection, id } => {
-                    by_collection
-                        .entry(collection)
-                        .or_default()
-                        .0
-                        .push(Bson::from(id.as_str()));
-                }
-            }
-        }
-        for (collection, (ids, docs)) in by_collection {
+        for (collection, (ids, inserts)) in docs {
             let coll = self.docs(collection);
             coll.delete_many(doc! {"_id": {"$in": ids}})
                 .session(&mut *session)
                 .await?;
-            if !docs.is_empty() {
-                coll.insert_many(docs).session(&mut *session).await?;
+            if !inserts.is_empty() {
+                coll.insert_many(inserts).session(&mut *session).await?;
             }
         }
         checkpoints
-            .update_one(doc! {"_id": i64::from(partition)}, doc! {"$set": {"offset": to as i64}})
+            .update_one(
+                doc! {"_id": i64::from(*partition)},
+                doc! {"$set": {"offset": *to as i64}},
+            )
             .upsert(true)
             .session(&mut *session)
             .await?;
         Ok(())
     }
+}
+
+/// Per collection: the ids to remove, the documents to insert.
+type Replacements<'a> = BTreeMap<&'a str, (Vec<Bson>, Vec<Document>)>;
+
+/// A projected batch, converted to BSON once for all attempts.
+struct BatchWrite<'a> {
+    docs: Replacements<'a>,
+    partition: u32,
+    from: u64,
+    to: u64,
+}
+
+fn by_collection(changes: &[Change]) -> Result<Replacements<'_>, MongoError> {
+    let mut docs = Replacements::new();
+    for change in changes {
+        match change {
+            Change::Put { collection, id, doc } => {
+                let mut d = mongodb::bson::to_document(doc).map_err(MongoError::custom)?;
+                d.insert("_id", id.as_str());
+                d.insert(LIST, list_prefix(id));
+                let (ids, inserts) = docs.entry(collection).or_default();
+                ids.push(Bson::from(id.as_str()));
+                inserts.push(d);
+            }
+            Change::Delete { collection, id } => {
+                docs.entry(collection).or_default().0.push(Bson::from(id.as_str()));
+            }
+        }
+    }
+    Ok(docs)
 }
 
 #[async_trait]
@@ -192,10 +198,16 @@ impl ReadStore for MongoStore {
     }
 
     async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
+        let batch = BatchWrite {
+            docs: by_collection(&changes).map_err(store_err)?,
+            partition,
+            from,
+            to,
+        };
         let mut session = self.client.start_session().await.map_err(store_err)?;
         let mut attempt = 1;
         loop {
-            match self.attempt(&mut session, &changes, partition, from, to).await {
+            match self.attempt(&mut session, &batch).await {
                 Ok(()) => return Ok(()),
                 Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < ATTEMPTS => {
                     tracing::debug!(error = %e, attempt, "read-model transaction conflicted; retrying");
