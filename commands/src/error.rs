@@ -22,6 +22,18 @@ pub enum CommandError {
     RelationshipAlready(String),
     #[error("friend request {0} is already handled")]
     RequestHandled(String),
+    #[error("group {0} does not exist")]
+    GroupNotFound(String),
+    #[error("group {0} already exists")]
+    GroupIdExists(String),
+    #[error("{0}")]
+    NotInGroup(String),
+    #[error("group {0} has been dismissed")]
+    GroupDismissed(String),
+    #[error("group type {0} is not supported (only 2, work group)")]
+    GroupTypeNotSupported(i32),
+    #[error("{0}")]
+    GroupRequestHandled(String),
 }
 
 impl CommandError {
@@ -38,6 +50,12 @@ impl CommandError {
             CommandError::NotFriend(_) => 1303,
             CommandError::RelationshipAlready(_) => 1304,
             CommandError::RequestHandled(_) => 1305,
+            CommandError::GroupNotFound(_) => 1201,
+            CommandError::GroupIdExists(_) => 1202,
+            CommandError::NotInGroup(_) => 1203,
+            CommandError::GroupDismissed(_) => 1204,
+            CommandError::GroupTypeNotSupported(_) => 1205,
+            CommandError::GroupRequestHandled(_) => 1206,
         }
     }
 }

@@ -4,7 +4,9 @@
 
 mod actor;
 mod error;
+pub mod group;
 pub mod pair;
+mod rules;
 mod scope;
 pub mod user;
 

@@ -11,6 +11,7 @@ use events::friend::*;
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::rules::{acting_for, unless};
 use crate::{Actor, CommandError};
 
 /// addSource of a friendship made by a request and its answer.
@@ -94,20 +95,6 @@ pub struct PairState {
     blacked_by: BTreeSet<String>,
 }
 
-fn unless(condition: bool, error: impl FnOnce() -> CommandError) -> Result<(), CommandError> {
-    if condition {
-        Ok(())
-    } else {
-        Err(error())
-    }
-}
-
-fn acting_for(actor: &Actor, user: &str) -> Result<(), CommandError> {
-    unless(actor.acts_for(user), || {
-        CommandError::NoPermission(format!("{} may not act for {user}", actor.user_id))
-    })
-}
-
 impl PairState {
     pub fn apply(&mut self, event: &DomainEvent) {
         match event {
@@ -129,7 +116,8 @@ impl PairState {
             DomainEvent::BlackRemoved(e) => {
                 self.blacked_by.remove(&e.owner_user_id);
             }
-            DomainEvent::FriendUpdated(_) | DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {}
+            // Settings and events of other scopes change no decision here.
+            _ => {}
         }
     }
 

@@ -3,6 +3,7 @@
 use events::{DomainEvent, StreamKey};
 use serde::{Deserialize, Serialize};
 
+use crate::group::{GroupCommand, GroupState};
 use crate::pair::{PairCommand, PairState};
 use crate::user::{UserCommand, UserState};
 use crate::{Actor, CommandError};
@@ -12,6 +13,7 @@ use crate::{Actor, CommandError};
 pub enum Command {
     User(UserCommand),
     Pair(PairCommand),
+    Group(GroupCommand),
 }
 
 impl Command {
@@ -23,6 +25,7 @@ impl Command {
                 let (one, other) = c.users();
                 StreamKey::pair(tenant, one, other)
             }
+            Command::Group(c) => StreamKey::group(tenant, c.group_id()),
         }
     }
 
@@ -31,6 +34,7 @@ impl Command {
         match self {
             Command::User(c) => c.name(),
             Command::Pair(c) => c.name(),
+            Command::Group(c) => c.name(),
         }
     }
 }
@@ -42,6 +46,7 @@ impl Command {
 pub enum ScopeState {
     User(UserState),
     Pair(PairState),
+    Group(GroupState),
 }
 
 impl ScopeState {
@@ -50,6 +55,7 @@ impl ScopeState {
         match key {
             StreamKey::User { .. } => ScopeState::User(UserState::default()),
             StreamKey::Pair { .. } => ScopeState::Pair(PairState::default()),
+            StreamKey::Group { .. } => ScopeState::Group(GroupState::default()),
         }
     }
 
@@ -58,6 +64,7 @@ impl ScopeState {
         match self {
             ScopeState::User(s) => s.apply(event),
             ScopeState::Pair(s) => s.apply(event),
+            ScopeState::Group(s) => s.apply(event),
         }
     }
 
@@ -66,6 +73,7 @@ impl ScopeState {
         match (self, command) {
             (ScopeState::User(s), Command::User(c)) => s.decide(c, actor, now_ms),
             (ScopeState::Pair(s), Command::Pair(c)) => s.decide(c, actor, now_ms),
+            (ScopeState::Group(s), Command::Group(c)) => s.decide(c, actor, now_ms),
             // Command::stream_key routes every command to its own kind of scope.
             (state, command) => unreachable!("{} routed to {state:?}", command.name()),
         }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::friend::*;
+use crate::group::*;
 use crate::user::{UserProfileUpdated, UserRegistered};
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
@@ -21,6 +22,18 @@ pub enum DomainEvent {
     FriendUpdated(FriendUpdated),
     BlackAdded(BlackAdded),
     BlackRemoved(BlackRemoved),
+    GroupCreated(GroupCreated),
+    GroupInfoSet(GroupInfoSet),
+    GroupMemberJoined(GroupMemberJoined),
+    GroupJoinRequested(GroupJoinRequested),
+    GroupJoinRequestHandled(GroupJoinRequestHandled),
+    GroupMemberQuit(GroupMemberQuit),
+    GroupMemberKicked(GroupMemberKicked),
+    GroupOwnerTransferred(GroupOwnerTransferred),
+    GroupDismissed(GroupDismissed),
+    GroupMemberMuted(GroupMemberMuted),
+    GroupMemberMuteCancelled(GroupMemberMuteCancelled),
+    GroupMuteSet(GroupMuteSet),
 }
 
 /// Every stored event type with its decoder from the current schema
@@ -68,6 +81,18 @@ event_types!(
     FriendUpdated,
     BlackAdded,
     BlackRemoved,
+    GroupCreated,
+    GroupInfoSet,
+    GroupMemberJoined,
+    GroupJoinRequested,
+    GroupJoinRequestHandled,
+    GroupMemberQuit,
+    GroupMemberKicked,
+    GroupOwnerTransferred,
+    GroupDismissed,
+    GroupMemberMuted,
+    GroupMemberMuteCancelled,
+    GroupMuteSet,
 );
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

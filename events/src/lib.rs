@@ -6,6 +6,7 @@
 mod domain;
 mod envelope;
 pub mod friend;
+pub mod group;
 pub mod position;
 mod stream_key;
 pub mod user;

@@ -12,6 +12,9 @@ pub enum StreamKey {
     /// `pair:<tenant>:<a>:<b>` with a < b: friend requests, friendship and
     /// blacklist between two users, both ways.
     Pair { tenant: String, a: String, b: String },
+    /// `group:<tenant>:<groupID>`: group info, members, roles, mutes and
+    /// join requests.
+    Group { tenant: String, group_id: String },
 }
 
 impl StreamKey {
@@ -32,9 +35,16 @@ impl StreamKey {
         }
     }
 
+    pub fn group(tenant: &str, group_id: &str) -> Self {
+        StreamKey::Group {
+            tenant: tenant.to_owned(),
+            group_id: group_id.to_owned(),
+        }
+    }
+
     pub fn tenant(&self) -> &str {
         match self {
-            StreamKey::User { tenant, .. } | StreamKey::Pair { tenant, .. } => tenant,
+            StreamKey::User { tenant, .. } | StreamKey::Pair { tenant, .. } | StreamKey::Group { tenant, .. } => tenant,
         }
     }
 }
@@ -44,6 +54,7 @@ impl fmt::Display for StreamKey {
         match self {
             StreamKey::User { tenant, user_id } => write!(f, "user:{tenant}:{user_id}"),
             StreamKey::Pair { tenant, a, b } => write!(f, "pair:{tenant}:{a}:{b}"),
+            StreamKey::Group { tenant, group_id } => write!(f, "group:{tenant}:{group_id}"),
         }
     }
 }
@@ -62,6 +73,9 @@ impl FromStr for StreamKey {
                 Ok(StreamKey::user(tenant, user_id))
             }
             ["pair", tenant, a, b] if !tenant.is_empty() && !a.is_empty() && a < b => Ok(StreamKey::pair(tenant, a, b)),
+            ["group", tenant, group_id] if !tenant.is_empty() && !group_id.is_empty() => {
+                Ok(StreamKey::group(tenant, group_id))
+            }
             _ => Err(StreamKeyError(s.to_owned())),
         }
     }
@@ -87,6 +101,13 @@ mod tests {
     }
 
     #[test]
+    fn group_key_round_trips_through_its_text_form() {
+        let key = StreamKey::group("1000", "g1");
+        assert_eq!(key.to_string(), "group:1000:g1");
+        assert_eq!("group:1000:g1".parse::<StreamKey>(), Ok(key));
+    }
+
+    #[test]
     fn malformed_keys_are_rejected() {
         for bad in [
             "",
@@ -96,6 +117,8 @@ mod tests {
             "robot:1000:x",
             "pair:1000:b:a",
             "pair:1000:a:a",
+            "group:1000:",
+            "group::g1",
         ] {
             assert!(bad.parse::<StreamKey>().is_err(), "{bad}");
         }

@@ -8,6 +8,7 @@ use events::{DomainEvent, Envelope};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::store::{read_list, read_many};
 use crate::{Batch, DocSource, ProjectionError, StoreError};
 
 pub const FRIENDS: &str = "friends";
@@ -142,7 +143,8 @@ pub(crate) async fn project(
             batch.put(BLACKS, id(tenant, &e.owner_user_id, &e.black_user_id), &black)?;
         }
         DomainEvent::BlackRemoved(e) => batch.delete(BLACKS, id(tenant, &e.owner_user_id, &e.black_user_id)),
-        DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {}
+        // Events of other scopes do not touch these lists.
+        _ => {}
     }
     Ok(())
 }
@@ -167,12 +169,7 @@ async fn list<T: DeserializeOwned>(
     tenant: &str,
     owner: &str,
 ) -> Result<Vec<T>, StoreError> {
-    source
-        .scan_prefix(collection, &format!("{tenant}:{owner}:"))
-        .await?
-        .into_iter()
-        .map(|d| serde_json::from_value(d).map_err(|e| StoreError(format!("{collection}: {e}"))))
-        .collect()
+    read_list(source, collection, &format!("{tenant}:{owner}:")).await
 }
 
 /// `owner`'s friends: pinned first, then in the order they became friends.
@@ -192,16 +189,8 @@ pub async fn friends_among(
     candidates: &[String],
 ) -> Result<std::collections::HashSet<String>, StoreError> {
     let ids: Vec<String> = candidates.iter().map(|c| id(tenant, owner, c)).collect();
-    source
-        .get_many(FRIENDS, &ids)
-        .await?
-        .into_iter()
-        .map(|d| {
-            serde_json::from_value::<FriendDoc>(d)
-                .map(|f| f.friend_user_id)
-                .map_err(|e| StoreError(format!("{FRIENDS}: {e}")))
-        })
-        .collect()
+    let found: Vec<FriendDoc> = read_many(source, FRIENDS, &ids).await?;
+    Ok(found.into_iter().map(|f| f.friend_user_id).collect())
 }
 
 /// Is `friend` in `owner`'s friend list?

@@ -4,6 +4,7 @@
 
 mod batch;
 pub mod friends;
+pub mod groups;
 mod project;
 mod store;
 pub mod users;
@@ -19,4 +20,8 @@ pub const LISTS: &[&str] = &[
     friends::REQUESTS_RECEIVED,
     friends::REQUESTS_SENT,
     friends::BLACKS,
+    groups::MEMBERS,
+    groups::JOINED,
+    groups::REQUESTS_RECEIVED,
+    groups::REQUESTS_SENT,
 ];

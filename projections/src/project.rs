@@ -2,7 +2,7 @@
 
 use events::{DomainEvent, Envelope};
 
-use crate::{friends, users, Batch, StoreError};
+use crate::{friends, groups, users, Batch, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -35,5 +35,17 @@ pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch
         | DomainEvent::FriendUpdated(_)
         | DomainEvent::BlackAdded(_)
         | DomainEvent::BlackRemoved(_) => friends::project(envelope, event, batch).await,
+        DomainEvent::GroupCreated(_)
+        | DomainEvent::GroupInfoSet(_)
+        | DomainEvent::GroupMemberJoined(_)
+        | DomainEvent::GroupJoinRequested(_)
+        | DomainEvent::GroupJoinRequestHandled(_)
+        | DomainEvent::GroupMemberQuit(_)
+        | DomainEvent::GroupMemberKicked(_)
+        | DomainEvent::GroupOwnerTransferred(_)
+        | DomainEvent::GroupDismissed(_)
+        | DomainEvent::GroupMemberMuted(_)
+        | DomainEvent::GroupMemberMuteCancelled(_)
+        | DomainEvent::GroupMuteSet(_) => groups::project(envelope, event, batch).await,
     }
 }

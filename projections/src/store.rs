@@ -1,6 +1,7 @@
 //! The document-store contract the read-model backends implement.
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,4 +53,37 @@ pub fn prefix_end(prefix: &str) -> String {
 /// The list prefix of an id: everything up to and including its last `:`.
 pub fn list_prefix(id: &str) -> &str {
     id.rfind(':').map_or("", |at| &id[..=at])
+}
+
+fn decode<T: DeserializeOwned>(collection: &str, doc: Value) -> Result<T, StoreError> {
+    serde_json::from_value(doc).map_err(|e| StoreError(format!("{collection}: {e}")))
+}
+
+/// One typed document.
+pub(crate) async fn read_one<T: DeserializeOwned>(
+    source: &dyn DocSource,
+    collection: &str,
+    id: &str,
+) -> Result<Option<T>, StoreError> {
+    source.get(collection, id).await?.map(|d| decode(collection, d)).transpose()
+}
+
+/// Typed documents of `ids`, in their order; missing ones left out.
+pub(crate) async fn read_many<T: DeserializeOwned>(
+    source: &dyn DocSource,
+    collection: &str,
+    ids: &[String],
+) -> Result<Vec<T>, StoreError> {
+    let docs = source.get_many(collection, ids).await?;
+    docs.into_iter().map(|d| decode(collection, d)).collect()
+}
+
+/// Every typed document of one list (`prefix` ends with `:`), in id order.
+pub(crate) async fn read_list<T: DeserializeOwned>(
+    source: &dyn DocSource,
+    collection: &str,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    let docs = source.scan_prefix(collection, prefix).await?;
+    docs.into_iter().map(|d| decode(collection, d)).collect()
 }

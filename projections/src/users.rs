@@ -3,6 +3,7 @@
 use events::{DomainEvent, Envelope};
 use serde::{Deserialize, Serialize};
 
+use crate::store::{read_many, read_one};
 use crate::{Batch, DocSource, ProjectionError, StoreError};
 
 pub const PROFILES: &str = "users";
@@ -79,21 +80,11 @@ pub(crate) async fn project(
 /// Profiles of `user_ids` in request order; unknown ids are left out.
 pub async fn profiles(source: &dyn DocSource, tenant: &str, user_ids: &[String]) -> Result<Vec<UserDoc>, StoreError> {
     let ids: Vec<String> = user_ids.iter().map(|u| doc_id(tenant, u)).collect();
-    source
-        .get_many(PROFILES, &ids)
-        .await?
-        .into_iter()
-        .map(|d| serde_json::from_value(d).map_err(|e| StoreError(format!("{PROFILES}: {e}"))))
-        .collect()
+    read_many(source, PROFILES, &ids).await
 }
 
 /// The stored password hash of a user, if registered.
 pub async fn password_hash(source: &dyn DocSource, tenant: &str, user_id: &str) -> Result<Option<String>, StoreError> {
-    let doc = source.get(CREDENTIALS, &doc_id(tenant, user_id)).await?;
-    doc.map(|d| {
-        serde_json::from_value::<CredentialDoc>(d)
-            .map(|c| c.password_hash)
-            .map_err(|e| StoreError(format!("{CREDENTIALS}: {e}")))
-    })
-    .transpose()
+    let doc: Option<CredentialDoc> = read_one(source, CREDENTIALS, &doc_id(tenant, user_id)).await?;
+    Ok(doc.map(|c| c.password_hash))
 }

@@ -3,37 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::limits::*;
-use crate::validate::{max_chars, optional_max_chars, user_id};
+pub use crate::pagination::Pagination;
+use crate::validate::{max_chars, optional_max_chars, user_id, user_ids};
 use crate::{FieldError, Validate};
-
-/// `{pageNumber >= 1, showNumber 1..=1000}`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Pagination {
-    pub page_number: i64,
-    pub show_number: i64,
-}
-
-impl Pagination {
-    fn validate(&self) -> Result<(), FieldError> {
-        if self.page_number < 1 {
-            return Err(FieldError::new("pagination.pageNumber", "must be at least 1"));
-        }
-        if !(1..=PAGE_SIZE_MAX).contains(&self.show_number) {
-            return Err(FieldError::new(
-                "pagination.showNumber",
-                format!("must be within 1..={PAGE_SIZE_MAX}"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// This page of `items`; past the end, an empty page.
-    pub fn page<T>(&self, items: Vec<T>) -> Vec<T> {
-        let skip = ((self.page_number - 1) * self.show_number) as usize;
-        items.into_iter().skip(skip).take(self.show_number as usize).collect()
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -195,22 +167,7 @@ pub struct UpdateFriendsReq {
 impl Validate for UpdateFriendsReq {
     fn validate(&self) -> Result<(), FieldError> {
         user_id("ownerUserID", &self.owner_user_id)?;
-        if self.friend_user_ids.is_empty() {
-            return Err(FieldError::new("friendUserIDs", "must not be empty"));
-        }
-        if self.friend_user_ids.len() > USERS_PER_QUERY_MAX {
-            return Err(FieldError::new(
-                "friendUserIDs",
-                format!("at most {USERS_PER_QUERY_MAX} IDs per call"),
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for id in &self.friend_user_ids {
-            user_id("friendUserIDs[]", id)?;
-            if !seen.insert(id) {
-                return Err(FieldError::new("friendUserIDs", format!("{id} is listed twice")));
-            }
-        }
+        user_ids("friendUserIDs", &self.friend_user_ids)?;
         optional_max_chars("remark", &self.remark, NICKNAME_MAX)?;
         optional_max_chars("ex", &self.ex, EX_MAX)
     }

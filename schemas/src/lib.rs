@@ -3,9 +3,12 @@
 
 mod envelope;
 pub mod friend;
+pub mod group;
 pub mod limits;
+mod pagination;
 pub mod user;
 mod validate;
 
 pub use envelope::ApiReply;
+pub use pagination::Pagination;
 pub use validate::{FieldError, Validate};

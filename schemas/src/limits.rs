@@ -17,3 +17,11 @@ pub const PLATFORM_IDS: std::ops::RangeInclusive<i32> = 1..=12;
 pub const MESSAGE_MAX: usize = 1024;
 /// The largest page (`pagination.showNumber`).
 pub const PAGE_SIZE_MAX: i64 = 1000;
+/// groupName.
+pub const GROUP_NAME_MAX: usize = 256;
+/// groupID, when the client chooses it.
+pub const GROUP_ID_MAX: usize = 64;
+/// A group's notification and introduction.
+pub const GROUP_TEXT_MAX: usize = 4096;
+/// The most members create_group may add besides the owner.
+pub const GROUP_INITIAL_MEMBERS_MAX: usize = 1000;

@@ -52,6 +52,32 @@ pub(crate) fn user_id(field: &str, value: &str) -> Result<(), FieldError> {
     identifier(field, value, limits::USER_ID_MAX)
 }
 
+/// A list of user IDs: 1 to USERS_PER_QUERY_MAX distinct identifiers.
+pub(crate) fn user_ids(field: &str, ids: &[String]) -> Result<(), FieldError> {
+    identifiers(field, ids, limits::USER_ID_MAX)
+}
+
+/// A list of 1 to USERS_PER_QUERY_MAX distinct identifiers.
+pub(crate) fn identifiers(field: &str, ids: &[String], max_chars: usize) -> Result<(), FieldError> {
+    if ids.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if ids.len() > limits::USERS_PER_QUERY_MAX {
+        return Err(FieldError::new(
+            field,
+            format!("at most {} IDs per call, got {}", limits::USERS_PER_QUERY_MAX, ids.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        identifier(&format!("{field}[]"), id, max_chars)?;
+        if !seen.insert(id) {
+            return Err(FieldError::new(field, format!("{id} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn optional_max_chars(field: &str, value: &Option<String>, max: usize) -> Result<(), FieldError> {
     value.as_deref().map_or(Ok(()), |v| max_chars(field, v, max))
 }

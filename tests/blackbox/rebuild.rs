@@ -42,6 +42,27 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     let pin = json!({"ownerUserID": "alice", "friendUserIDs": ["bob"], "isPinned": true, "remark": "b"});
     ok(server.post("/friend/update_friends", Some(&tokens[0]), pin).await);
 
+    let group = |id: &str, verify: i64| {
+        json!({"ownerUserID": "alice", "adminUserIDs": ["bob"], "memberUserIDs": ["carol"],
+            "groupInfo": {"groupID": id, "groupName": id, "groupType": 2, "needVerification": verify}})
+    };
+    ok(server.post("/group/create_group", Some(&tokens[0]), group("g1", 0)).await);
+    ok(server.post("/group/create_group", Some(&tokens[0]), group("g2", 2)).await);
+    let join = |id: &str| json!({"groupID": id, "joinSource": 3, "reqMessage": "me too"});
+    ok(server.post("/group/join_group", Some(&tokens[3]), join("g1")).await);
+    ok(server.post("/group/join_group", Some(&tokens[3]), join("g2")).await);
+    let mute = json!({"groupID": "g2", "userID": "dave", "mutedSeconds": 600});
+    ok(server.post("/group/mute_group_member", Some(&tokens[1]), mute).await);
+    let transfer = json!({"groupID": "g2", "oldOwnerUserID": "alice", "newOwnerUserID": "carol"});
+    ok(server.post("/group/transfer_group", Some(&tokens[0]), transfer).await);
+    let kick = json!({"groupID": "g2", "kickedUserIDs": ["bob"]});
+    ok(server.post("/group/kick_group", Some(&tokens[2]), kick).await);
+    let notice = json!({"groupID": "g1", "notification": "read me", "groupName": "first"});
+    ok(server.post("/group/set_group_info_ex", Some(&tokens[1]), notice).await);
+    ok(server.post("/group/mute_group", Some(&tokens[0]), json!({"groupID": "g1"})).await);
+    let dismiss = json!({"groupID": "g1", "deleteMember": true});
+    ok(server.post("/group/dismiss_group", Some(&tokens[0]), dismiss).await);
+
     let page = json!({"pageNumber": 1, "showNumber": 50});
     let mut queries = vec![(
         "/user/get_users_info",
@@ -58,12 +79,31 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
             queries.push((path, tokens[i].clone(), json!({"userID": user, "pagination": page})));
         }
     }
+    queries.push((
+        "/group/get_groups_info",
+        tokens[3].clone(),
+        json!({"groupIDs": ["g2", "g1", "nope"]}),
+    ));
+    for (i, user) in users.iter().enumerate() {
+        for path in [
+            "/group/get_joined_group_list",
+            "/group/get_recv_group_applicationList",
+            "/group/get_user_req_group_applicationList",
+        ] {
+            queries.push((path, tokens[i].clone(), json!({"fromUserID": user, "pagination": page})));
+        }
+        let members = json!({"groupID": "g2", "pagination": page, "keyword": if i == 0 { "" } else { "a" }});
+        queries.push(("/group/get_group_member_list", tokens[2].clone(), members));
+    }
     let mut before = Vec::new();
     for (path, token, body) in &queries {
         before.push(server.post(path, Some(token), body.clone()).await);
     }
     assert_eq!(before[1]["data"]["total"], 1, "alice has a friend: {}", before[1]);
     assert_eq!(before[2]["data"]["total"], 1, "alice has a request: {}", before[2]);
+    let groups = &before[17]["data"]["groupInfos"];
+    assert_eq!(groups[0]["ownerUserID"], "carol", "{groups}");
+    assert_eq!(groups[1]["status"], 2, "{groups}");
     let query = json!({"userIDs": ["alice"]});
     let before_other = server
         .post_as("2000", "/user/get_users_info", Some(&other), query.clone())
@@ -74,7 +114,7 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(
-        report.contains("from 15 events") && report.contains("events/s"),
+        report.contains("from 31 events") && report.contains("events/s"),
         "{report}"
     );
 

@@ -1,39 +1,19 @@
 //! `/friend/*`: friend requests, friends and the blacklist.
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use commands::pair::PairCommand;
 use commands::Command;
+use projections::friends;
 use projections::users::UserDoc;
-use projections::{friends, users};
 use schemas::friend::*;
 use serde_json::{json, Value};
 
-use super::Reply;
+use super::{open_list, profiles, Reply};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Caller};
 use crate::state::AppState;
 
-/// Lists are their owner's: others get 1002 (app admins excepted). Once
-/// allowed, waits for the read position the caller asked for.
-async fn open_list(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), AppError> {
-    if !(caller.is_admin || caller.user_id == user_id) {
-        return Err(AppError::no_permission(format!(
-            "{} may not read the lists of {user_id}",
-            caller.user_id
-        )));
-    }
-    state.await_position(caller.meta.min_position).await
-}
-
-/// Current profiles of `ids`, by user ID.
-async fn profiles(state: &AppState, tenant: &str, ids: Vec<String>) -> Result<HashMap<String, UserDoc>, AppError> {
-    let found = users::profiles(state.reads(), tenant, &ids).await?;
-    Ok(found.into_iter().map(|u| (u.user_id.clone(), u)).collect())
-}
-
-fn exists(found: &HashMap<String, UserDoc>, user_id: &str) -> Result<(), AppError> {
+fn exists(found: &std::collections::HashMap<String, UserDoc>, user_id: &str) -> Result<(), AppError> {
     if found.contains_key(user_id) {
         return Ok(());
     }

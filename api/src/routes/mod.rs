@@ -1,7 +1,10 @@
 //! HTTP routes and the success side of the reply envelope.
 
 mod friend;
+mod group;
 mod user;
+
+use std::collections::HashMap;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
@@ -9,12 +12,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use projections::users::{self, UserDoc};
 use schemas::ApiReply;
 use serde::Serialize;
 use tracing::Instrument;
 
 use crate::error::AppError;
-use crate::extract::{OPERATION_ID, POSITION};
+use crate::extract::{Caller, OPERATION_ID, POSITION};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -37,9 +41,52 @@ pub fn router(state: AppState) -> Router {
         .route("/friend/remove_black", post(friend::remove_black))
         .route("/friend/is_friend", post(friend::is_friend))
         .route("/friend/update_friends", post(friend::update_friends))
+        .route("/group/create_group", post(group::create_group))
+        .route("/group/set_group_info_ex", post(group::set_group_info_ex))
+        .route("/group/join_group", post(group::join_group))
+        .route("/group/group_application_response", post(group::group_application_response))
+        .route("/group/quit_group", post(group::quit_group))
+        .route("/group/transfer_group", post(group::transfer_group))
+        .route("/group/get_groups_info", post(group::get_groups_info))
+        .route("/group/kick_group", post(group::kick_group))
+        .route("/group/get_group_members_info", post(group::get_group_members_info))
+        .route("/group/get_group_member_list", post(group::get_group_member_list))
+        .route("/group/invite_user_to_group", post(group::invite_user_to_group))
+        .route("/group/dismiss_group", post(group::dismiss_group))
+        .route("/group/mute_group_member", post(group::mute_group_member))
+        .route("/group/cancel_mute_group_member", post(group::cancel_mute_group_member))
+        .route("/group/mute_group", post(group::mute_group))
+        .route("/group/cancel_mute_group", post(group::cancel_mute_group))
+        .route("/group/get_joined_group_list", post(group::get_joined_group_list))
+        .route(
+            "/group/get_recv_group_applicationList",
+            post(group::get_recv_group_application_list),
+        )
+        .route(
+            "/group/get_user_req_group_applicationList",
+            post(group::get_user_req_group_application_list),
+        )
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
         .layer(middleware::from_fn(trace_request))
         .with_state(state)
+}
+
+/// Lists are their owner's: others get 1002 (app admins excepted). Once
+/// allowed, waits for the read position the caller asked for.
+async fn open_list(state: &AppState, caller: &Caller, user_id: &str) -> Result<(), AppError> {
+    if !(caller.is_admin || caller.user_id == user_id) {
+        return Err(AppError::no_permission(format!(
+            "{} may not read the lists of {user_id}",
+            caller.user_id
+        )));
+    }
+    state.await_position(caller.meta.min_position).await
+}
+
+/// Current profiles of `ids`, by user ID.
+async fn profiles(state: &AppState, tenant: &str, ids: Vec<String>) -> Result<HashMap<String, UserDoc>, AppError> {
+    let found = users::profiles(state.reads(), tenant, &ids).await?;
+    Ok(found.into_iter().map(|u| (u.user_id.clone(), u)).collect())
 }
 
 /// Every request runs in a span carrying its operationID.
