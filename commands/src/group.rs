@@ -349,6 +349,12 @@ impl GroupState {
                 ex,
             } => {
                 let group = self.open(group_id)?;
+                unless(!actor.is_admin, || {
+                    CommandError::NoPermission(format!(
+                        "{} is an app admin, not a user: app admins manage groups without joining them",
+                        actor.user_id
+                    ))
+                })?;
                 unless(!self.members.contains_key(&actor.user_id), || {
                     CommandError::InvalidArgument(format!("{} is already a member of {group_id}", actor.user_id))
                 })?;
@@ -383,9 +389,10 @@ impl GroupState {
             } => {
                 self.open(group_id)?;
                 self.managing(actor, group_id)?;
-                let request = self.requests.get(applicant).ok_or_else(|| {
-                    CommandError::NotFound(format!("{applicant} has no request to join {group_id}"))
-                })?;
+                let request = self
+                    .requests
+                    .get(applicant)
+                    .ok_or_else(|| CommandError::NotFound(format!("{applicant} has no request to join {group_id}")))?;
                 unless(request.handle_result == 0, || {
                     CommandError::GroupRequestHandled(format!(
                         "the request of {applicant} to join {group_id} is already handled"
@@ -418,9 +425,7 @@ impl GroupState {
                 let group = self.open(group_id)?;
                 unless(self.members.contains_key(user), || not_in_group(user, group_id))?;
                 unless(group.owner != *user, || {
-                    CommandError::NoPermission(format!(
-                        "{user} owns {group_id}: transfer the group before quitting"
-                    ))
+                    CommandError::NoPermission(format!("{user} owns {group_id}: transfer the group before quitting"))
                 })?;
                 Ok(vec![DomainEvent::GroupMemberQuit(GroupMemberQuit {
                     group_id: group_id.clone(),

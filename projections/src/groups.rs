@@ -141,7 +141,8 @@ impl GroupDocs<'_, '_> {
             role_level: member.role_level,
             join_time: member.join_time,
         };
-        self.batch.put(JOINED, id(self.tenant(), user, self.group_id), &joined)?;
+        self.batch
+            .put(JOINED, id(self.tenant(), user, self.group_id), &joined)?;
         Ok(self.batch.put(MEMBERS, key, &member)?)
     }
 
@@ -358,9 +359,7 @@ pub async fn group(source: &dyn DocSource, tenant: &str, group_id: &str) -> Resu
 /// rank in the order they joined.
 pub async fn members(source: &dyn DocSource, tenant: &str, group_id: &str) -> Result<Vec<MemberDoc>, StoreError> {
     let mut members: Vec<MemberDoc> = read_list(source, MEMBERS, &format!("{tenant}:{group_id}:")).await?;
-    members.sort_by(|a, b| {
-        (-a.role_level, a.join_time, &a.user_id).cmp(&(-b.role_level, b.join_time, &b.user_id))
-    });
+    members.sort_by(|a, b| (-a.role_level, a.join_time, &a.user_id).cmp(&(-b.role_level, b.join_time, &b.user_id)));
     Ok(members)
 }
 

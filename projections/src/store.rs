@@ -65,7 +65,11 @@ pub(crate) async fn read_one<T: DeserializeOwned>(
     collection: &str,
     id: &str,
 ) -> Result<Option<T>, StoreError> {
-    source.get(collection, id).await?.map(|d| decode(collection, d)).transpose()
+    source
+        .get(collection, id)
+        .await?
+        .map(|d| decode(collection, d))
+        .transpose()
 }
 
 /// Typed documents of `ids`, in their order; missing ones left out.

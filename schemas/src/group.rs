@@ -17,7 +17,11 @@ fn within(field: &str, value: i32, allowed: std::ops::RangeInclusive<i32>, meani
     }
     Err(FieldError::new(
         field,
-        format!("must be within {}..={} ({meaning}), got {value}", allowed.start(), allowed.end()),
+        format!(
+            "must be within {}..={} ({meaning}), got {value}",
+            allowed.start(),
+            allowed.end()
+        ),
     ))
 }
 
@@ -98,7 +102,12 @@ impl Validate for CreateGroupReq {
             0..=2,
             NEED_VERIFICATION,
         )?;
-        within("groupInfo.lookMemberInfo", info.look_member_info, 0..=1, LOOK_MEMBER_INFO)?;
+        within(
+            "groupInfo.lookMemberInfo",
+            info.look_member_info,
+            0..=1,
+            LOOK_MEMBER_INFO,
+        )?;
         within(
             "groupInfo.applyMemberFriend",
             info.apply_member_friend,

@@ -33,4 +33,3 @@ impl Pagination {
         items.into_iter().skip(skip).take(self.show_number as usize).collect()
     }
 }
-

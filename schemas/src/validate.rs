@@ -65,7 +65,11 @@ pub(crate) fn identifiers(field: &str, ids: &[String], max_chars: usize) -> Resu
     if ids.len() > limits::USERS_PER_QUERY_MAX {
         return Err(FieldError::new(
             field,
-            format!("at most {} IDs per call, got {}", limits::USERS_PER_QUERY_MAX, ids.len()),
+            format!(
+                "at most {} IDs per call, got {}",
+                limits::USERS_PER_QUERY_MAX,
+                ids.len()
+            ),
         ));
     }
     let mut seen = std::collections::HashSet::new();

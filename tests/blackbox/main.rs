@@ -10,6 +10,7 @@ mod auth;
 mod durability;
 mod embedded;
 mod friends;
+mod groups;
 mod rebuild;
 #[cfg(feature = "scale-out")]
 mod scale_out;

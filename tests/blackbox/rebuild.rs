@@ -46,8 +46,12 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
         json!({"ownerUserID": "alice", "adminUserIDs": ["bob"], "memberUserIDs": ["carol"],
             "groupInfo": {"groupID": id, "groupName": id, "groupType": 2, "needVerification": verify}})
     };
-    ok(server.post("/group/create_group", Some(&tokens[0]), group("g1", 0)).await);
-    ok(server.post("/group/create_group", Some(&tokens[0]), group("g2", 2)).await);
+    ok(server
+        .post("/group/create_group", Some(&tokens[0]), group("g1", 0))
+        .await);
+    ok(server
+        .post("/group/create_group", Some(&tokens[0]), group("g2", 2))
+        .await);
     let join = |id: &str| json!({"groupID": id, "joinSource": 3, "reqMessage": "me too"});
     ok(server.post("/group/join_group", Some(&tokens[3]), join("g1")).await);
     ok(server.post("/group/join_group", Some(&tokens[3]), join("g2")).await);
@@ -59,7 +63,9 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     ok(server.post("/group/kick_group", Some(&tokens[2]), kick).await);
     let notice = json!({"groupID": "g1", "notification": "read me", "groupName": "first"});
     ok(server.post("/group/set_group_info_ex", Some(&tokens[1]), notice).await);
-    ok(server.post("/group/mute_group", Some(&tokens[0]), json!({"groupID": "g1"})).await);
+    ok(server
+        .post("/group/mute_group", Some(&tokens[0]), json!({"groupID": "g1"}))
+        .await);
     let dismiss = json!({"groupID": "g1", "deleteMember": true});
     ok(server.post("/group/dismiss_group", Some(&tokens[0]), dismiss).await);
 

@@ -197,7 +197,10 @@ async fn open_members(state: &AppState, caller: &Caller, group_id: &str) -> Resu
         return Ok(());
     }
     let me = std::slice::from_ref(&caller.user_id);
-    if groups::members_among(state.reads(), tenant, group_id, me).await?.is_empty() {
+    if groups::members_among(state.reads(), tenant, group_id, me)
+        .await?
+        .is_empty()
+    {
         return Err(CommandError::NotInGroup(format!("{}: not in group {group_id}", caller.user_id)).into());
     }
     Ok(())

@@ -44,7 +44,10 @@ pub fn router(state: AppState) -> Router {
         .route("/group/create_group", post(group::create_group))
         .route("/group/set_group_info_ex", post(group::set_group_info_ex))
         .route("/group/join_group", post(group::join_group))
-        .route("/group/group_application_response", post(group::group_application_response))
+        .route(
+            "/group/group_application_response",
+            post(group::group_application_response),
+        )
         .route("/group/quit_group", post(group::quit_group))
         .route("/group/transfer_group", post(group::transfer_group))
         .route("/group/get_groups_info", post(group::get_groups_info))

@@ -609,6 +609,15 @@ fn an_open_group_is_joined_at_once() {
 }
 
 #[test]
+fn an_app_admin_does_not_join_as_itself() {
+    given(&group(VERIFY_NONE))
+        .when(&admin("root"), join())
+        .then_error(CommandError::NoPermission(
+            "root is an app admin, not a user: app admins manage groups without joining them".into(),
+        ));
+}
+
+#[test]
 fn a_verifying_group_records_a_join_request() {
     for need_verification in [VERIFY_APPLICATIONS, VERIFY_ALL] {
         given(&group(need_verification))

@@ -32,6 +32,11 @@ pub use writer::{run_writer, PartitionProducer};
 /// Blocking Kafka calls (transactions, metadata) give up after this long.
 pub(crate) const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The largest record a writer produces: a scope's whole state goes to the
+/// changelog as one record, and a large group's member table outgrows
+/// Kafka's 1 MB default (about 50 bytes per member).
+pub(crate) const STATE_RECORD_MAX_BYTES: &str = "67108864";
+
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
     /// `host:port[,host:port...]`
@@ -98,7 +103,8 @@ impl KafkaConfig {
             NewTopic::new(&state, n, TopicReplication::Fixed(1))
                 .set("cleanup.policy", "compact")
                 .set("segment.ms", "60000")
-                .set("min.cleanable.dirty.ratio", "0.1"),
+                .set("min.cleanable.dirty.ratio", "0.1")
+                .set("max.message.bytes", STATE_RECORD_MAX_BYTES),
         ];
         create(&admin, &topics).await
     }

@@ -24,7 +24,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::{CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT};
+use super::{CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT, STATE_RECORD_MAX_BYTES};
 use crate::write_side::Scope;
 
 /// Commands taken into one transaction at most.
@@ -52,6 +52,7 @@ impl PartitionProducer {
             .set("transactional.id", format!("{}-writer-{partition}", config.namespace))
             .set("transaction.timeout.ms", "60000")
             .set("linger.ms", "1")
+            .set("message.max.bytes", STATE_RECORD_MAX_BYTES)
             .create()?;
         let p = producer.clone();
         blocking(move || p.init_transactions(KAFKA_TIMEOUT)).await?;
