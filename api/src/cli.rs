@@ -116,6 +116,13 @@ pub struct ServeArgs {
     /// (its own command's, or the one passed in X-Parley-Min-Position).
     #[arg(long, env = "PARLEY_READ_WAIT_MS", default_value_t = 5000)]
     pub read_wait_ms: u64,
+    /// Only friends may send each other one-to-one messages (else 1303).
+    #[arg(long, env = "PARLEY_FRIEND_VERIFY")]
+    pub friend_verify: bool,
+    /// Whether new group members see the group's messages from before they
+    /// joined (`--group-history-for-new-members false` hides them).
+    #[arg(long, env = "PARLEY_GROUP_HISTORY_FOR_NEW_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub group_history_for_new_members: bool,
 }
 
 #[derive(Debug, Clone, Args)]

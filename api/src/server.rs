@@ -27,6 +27,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         tokens: Tokens::new(&secret, args.secret.token_ttl_secs),
         admins: args.admin_user_ids.iter().cloned().collect::<HashSet<_>>(),
         read_wait: Duration::from_millis(args.read_wait_ms),
+        friend_verify: args.friend_verify,
+        history_for_new_members: args.group_history_for_new_members,
         progress: backend.progress.clone(),
     }));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

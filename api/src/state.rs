@@ -8,7 +8,7 @@ use commands::{Actor, Command};
 use events::EventMeta;
 use infra::progress::ReadProgress;
 use infra::read_store::ReadStore;
-use infra::write_side::CommandBus;
+use infra::write_side::{CommandBus, Executed, WriteError};
 use projections::DocSource;
 
 use crate::auth::Tokens;
@@ -25,6 +25,10 @@ pub struct Inner {
     pub tokens: Tokens,
     pub admins: HashSet<String>,
     pub read_wait: Duration,
+    /// Only friends may message each other one-to-one.
+    pub friend_verify: bool,
+    /// New group members see the messages from before they joined.
+    pub history_for_new_members: bool,
 }
 
 impl std::ops::Deref for AppState {
@@ -48,6 +52,17 @@ impl Inner {
     /// Returns the log position of the command's last event (0 if it changed
     /// nothing).
     pub async fn execute(&self, meta: &RequestMeta, actor: Actor, command: Command) -> Result<u64, AppError> {
+        Ok(self.try_execute(meta, actor, command).await?.position)
+    }
+
+    /// [`Inner::execute`], with the command's stored events or the
+    /// decision's own rejection.
+    pub async fn try_execute(
+        &self,
+        meta: &RequestMeta,
+        actor: Actor,
+        command: Command,
+    ) -> Result<Executed, WriteError> {
         let event_meta = EventMeta {
             tenant_id: meta.tenant.clone(),
             actor_user_id: actor.user_id.clone(),
@@ -61,7 +76,7 @@ impl Inner {
                 "command is durable but the read models did not include it in time"
             );
         }
-        Ok(executed.position)
+        Ok(executed)
     }
 
     /// Waits until the read models include `position` (a client's

@@ -34,6 +34,14 @@ pub enum CommandError {
     GroupTypeNotSupported(i32),
     #[error("{0}")]
     GroupRequestHandled(String),
+    #[error("{0} is muted in this group")]
+    MutedInGroup(String),
+    #[error("the group is muted")]
+    MutedGroup,
+    /// Not a failure: the message was sent before (same clientMsgID), and
+    /// this is its original receipt. send_msg answers with it.
+    #[error("message {} was already sent as seq {}", .0.client_msg_id, .0.seq)]
+    AlreadySent(events::message::Receipt),
 }
 
 impl CommandError {
@@ -56,6 +64,9 @@ impl CommandError {
             CommandError::GroupDismissed(_) => 1204,
             CommandError::GroupTypeNotSupported(_) => 1205,
             CommandError::GroupRequestHandled(_) => 1206,
+            CommandError::MutedInGroup(_) => 1402,
+            CommandError::MutedGroup => 1403,
+            CommandError::AlreadySent(_) => 0,
         }
     }
 }

@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 
 use events::group::*;
+use events::message::{group_conversation_id, GROUP_CHAT};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::message::{Conversation, NewMessage};
 use crate::rules::{acting_for, unless};
 use crate::{Actor, CommandError};
 
@@ -102,6 +104,7 @@ pub enum GroupCommand {
         group_id: String,
         muted: bool,
     },
+    SendMsg(NewMessage),
 }
 
 impl GroupCommand {
@@ -109,6 +112,7 @@ impl GroupCommand {
         match self {
             GroupCommand::SetInfo(changes) => &changes.group_id,
             GroupCommand::Create(c) => &c.group_id,
+            GroupCommand::SendMsg(m) => &m.group_id,
             GroupCommand::Join { group_id, .. }
             | GroupCommand::RespondApplication { group_id, .. }
             | GroupCommand::Quit { group_id, .. }
@@ -137,6 +141,7 @@ impl GroupCommand {
             GroupCommand::CancelMuteMember { .. } => "cancel_mute_group_member",
             GroupCommand::SetMute { muted: true, .. } => "mute_group",
             GroupCommand::SetMute { muted: false, .. } => "cancel_mute_group",
+            GroupCommand::SendMsg(_) => "send_msg",
         }
     }
 }
@@ -173,6 +178,9 @@ pub struct GroupState {
     pub group: Option<GroupFacts>,
     pub members: BTreeMap<String, MemberFacts>,
     pub requests: BTreeMap<String, RequestFacts>,
+    /// The group's conversation.
+    #[serde(default)]
+    pub chat: Conversation,
 }
 
 /// Authority above every role, short of acting on the owner: an app admin's.
@@ -257,6 +265,7 @@ impl GroupState {
                     m.mute_end_time = 0;
                 }
             }
+            DomainEvent::MessageSent(e) => self.chat.apply(e),
             DomainEvent::GroupMuteSet(e) => {
                 if let Some(group) = self.group.as_mut() {
                     group.status = if e.muted { STATUS_MUTED } else { STATUS_NORMAL };
@@ -542,6 +551,7 @@ impl GroupState {
                     operator_user_id: actor.user_id.clone(),
                 })])
             }
+            GroupCommand::SendMsg(message) => self.send(actor, now_ms, message),
             GroupCommand::SetMute { group_id, muted } => {
                 let group = self.open(group_id)?;
                 self.managing(actor, group_id)?;
@@ -555,6 +565,25 @@ impl GroupState {
                 })])
             }
         }
+    }
+
+    /// Members send unless dismissed, muted (the owner excepted) or the group
+    /// is muted (the owner and admins excepted).
+    fn send(&self, actor: &Actor, now_ms: i64, message: &NewMessage) -> Result<Vec<DomainEvent>, CommandError> {
+        let (group_id, sender) = (&message.group_id, &message.send_id);
+        acting_for(actor, sender)?;
+        self.chat.not_sent_yet(message)?;
+        let group = self.open(group_id)?;
+        let member = self.members.get(sender).ok_or_else(|| not_in_group(sender, group_id))?;
+        unless(
+            member.role_level == ROLE_OWNER || member.mute_end_time <= now_ms,
+            || CommandError::MutedInGroup(sender.clone()),
+        )?;
+        unless(group.status != STATUS_MUTED || member.role_level >= ROLE_ADMIN, || {
+            CommandError::MutedGroup
+        })?;
+        let conversation = group_conversation_id(group_id);
+        Ok(vec![self.chat.next(message, conversation, GROUP_CHAT, now_ms)])
     }
 
     /// Every one of `users` must be a member (1203 naming the others).

@@ -5,6 +5,7 @@
 mod actor;
 mod error;
 pub mod group;
+pub mod message;
 pub mod pair;
 mod rules;
 mod scope;

@@ -8,9 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use events::friend::*;
+use events::message::{single_conversation_id, SINGLE_CHAT};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::message::{Conversation, NewMessage};
 use crate::rules::{acting_for, unless};
 use crate::{Actor, CommandError};
 
@@ -58,6 +60,13 @@ pub enum PairCommand {
         owner: String,
         black: String,
     },
+    SendMsg {
+        message: NewMessage,
+        /// Whether the recipient is registered (from the read models).
+        recipient_exists: bool,
+        /// Deployment setting: only friends may message each other.
+        friend_verify: bool,
+    },
 }
 
 impl PairCommand {
@@ -69,6 +78,7 @@ impl PairCommand {
                 (owner, friend)
             }
             PairCommand::AddBlack { owner, black, .. } | PairCommand::RemoveBlack { owner, black } => (owner, black),
+            PairCommand::SendMsg { message, .. } => (&message.send_id, &message.recv_id),
         }
     }
 
@@ -80,6 +90,7 @@ impl PairCommand {
             PairCommand::UpdateFriend { .. } => "update_friends",
             PairCommand::AddBlack { .. } => "add_black",
             PairCommand::RemoveBlack { .. } => "remove_black",
+            PairCommand::SendMsg { .. } => "send_msg",
         }
     }
 }
@@ -93,6 +104,9 @@ pub struct PairState {
     friend_of: BTreeSet<String>,
     /// Users who have blacklisted the other user.
     blacked_by: BTreeSet<String>,
+    /// Their one-to-one conversation.
+    #[serde(default)]
+    chat: Conversation,
 }
 
 impl PairState {
@@ -116,6 +130,7 @@ impl PairState {
             DomainEvent::BlackRemoved(e) => {
                 self.blacked_by.remove(&e.owner_user_id);
             }
+            DomainEvent::MessageSent(e) => self.chat.apply(e),
             // Settings and events of other scopes change no decision here.
             _ => {}
         }
@@ -268,6 +283,27 @@ impl PairState {
                     owner_user_id: owner.clone(),
                     black_user_id: black.clone(),
                 })])
+            }
+            PairCommand::SendMsg {
+                message,
+                recipient_exists,
+                friend_verify,
+            } => {
+                let (sender, recipient) = (&message.send_id, &message.recv_id);
+                acting_for(actor, sender)?;
+                self.chat.not_sent_yet(message)?;
+                unless(sender != recipient, || {
+                    CommandError::InvalidArgument("recvID: cannot send a message to yourself".into())
+                })?;
+                unless(*recipient_exists, || CommandError::UserNotFound(recipient.clone()))?;
+                unless(!self.blacked_by.contains(recipient), || {
+                    CommandError::BlockedByPeer(recipient.clone())
+                })?;
+                unless(!friend_verify || self.friend_of.contains(recipient), || {
+                    CommandError::NotFriend(format!("{sender} (in the friend list of {recipient})"))
+                })?;
+                let conversation = single_conversation_id(sender, recipient);
+                Ok(vec![self.chat.next(message, conversation, SINGLE_CHAT, now_ms)])
             }
         }
     }

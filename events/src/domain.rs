@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::friend::*;
 use crate::group::*;
+use crate::message::MessageSent;
 use crate::user::{UserProfileUpdated, UserRegistered};
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
@@ -34,6 +35,7 @@ pub enum DomainEvent {
     GroupMemberMuted(GroupMemberMuted),
     GroupMemberMuteCancelled(GroupMemberMuteCancelled),
     GroupMuteSet(GroupMuteSet),
+    MessageSent(MessageSent),
 }
 
 /// Every stored event type with its decoder from the current schema
@@ -93,6 +95,7 @@ event_types!(
     GroupMemberMuted,
     GroupMemberMuteCancelled,
     GroupMuteSet,
+    MessageSent,
 );
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -7,6 +7,7 @@ mod domain;
 mod envelope;
 pub mod friend;
 pub mod group;
+pub mod message;
 pub mod position;
 mod stream_key;
 pub mod user;

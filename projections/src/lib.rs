@@ -5,6 +5,7 @@
 mod batch;
 pub mod friends;
 pub mod groups;
+pub mod messages;
 mod project;
 mod store;
 pub mod users;
@@ -24,4 +25,5 @@ pub const LISTS: &[&str] = &[
     groups::JOINED,
     groups::REQUESTS_RECEIVED,
     groups::REQUESTS_SENT,
+    messages::USER_CONVERSATIONS,
 ];

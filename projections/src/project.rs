@@ -2,7 +2,7 @@
 
 use events::{DomainEvent, Envelope};
 
-use crate::{friends, groups, users, Batch, StoreError};
+use crate::{friends, groups, messages, users, Batch, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -35,15 +35,20 @@ pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch
         | DomainEvent::FriendUpdated(_)
         | DomainEvent::BlackAdded(_)
         | DomainEvent::BlackRemoved(_) => friends::project(envelope, event, batch).await,
-        DomainEvent::GroupCreated(_)
-        | DomainEvent::GroupInfoSet(_)
-        | DomainEvent::GroupMemberJoined(_)
-        | DomainEvent::GroupJoinRequested(_)
-        | DomainEvent::GroupJoinRequestHandled(_)
+        DomainEvent::GroupMemberJoined(_)
         | DomainEvent::GroupMemberQuit(_)
         | DomainEvent::GroupMemberKicked(_)
+        | DomainEvent::GroupDismissed(_) => {
+            // Membership changes the group and who sees its conversation.
+            groups::project(envelope, event, batch).await?;
+            messages::project(envelope, event, batch).await
+        }
+        DomainEvent::MessageSent(_) => messages::project(envelope, event, batch).await,
+        DomainEvent::GroupCreated(_)
+        | DomainEvent::GroupInfoSet(_)
+        | DomainEvent::GroupJoinRequested(_)
+        | DomainEvent::GroupJoinRequestHandled(_)
         | DomainEvent::GroupOwnerTransferred(_)
-        | DomainEvent::GroupDismissed(_)
         | DomainEvent::GroupMemberMuted(_)
         | DomainEvent::GroupMemberMuteCancelled(_)
         | DomainEvent::GroupMuteSet(_) => groups::project(envelope, event, batch).await,

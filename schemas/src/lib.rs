@@ -5,6 +5,7 @@ mod envelope;
 pub mod friend;
 pub mod group;
 pub mod limits;
+pub mod message;
 mod pagination;
 pub mod user;
 mod validate;

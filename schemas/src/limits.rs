@@ -25,3 +25,10 @@ pub const GROUP_ID_MAX: usize = 64;
 pub const GROUP_TEXT_MAX: usize = 4096;
 /// The most members create_group may add besides the owner.
 pub const GROUP_INITIAL_MEMBERS_MAX: usize = 1000;
+/// A message's `content`, serialized.
+pub const CONTENT_MAX_BYTES: usize = 64 * 1024;
+/// clientMsgID and conversationID.
+pub const MESSAGE_ID_MAX: usize = 128;
+/// seqRanges per pull, and messages per range.
+pub const PULL_RANGES_MAX: usize = 100;
+pub const PULL_MESSAGES_MAX: u64 = 100;

@@ -2,6 +2,7 @@
 
 mod friend;
 mod group;
+pub mod msg;
 mod user;
 
 use std::collections::HashMap;
@@ -69,6 +70,9 @@ pub fn router(state: AppState) -> Router {
             "/group/get_user_req_group_applicationList",
             post(group::get_user_req_group_application_list),
         )
+        .route("/msg/send_msg", post(msg::send_msg))
+        .route("/msg/newest_seq", post(msg::newest_seq))
+        .route("/msg/pull_msg_by_seq", post(msg::pull_msg_by_seq))
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
         .layer(middleware::from_fn(trace_request))
         .with_state(state)

@@ -1,0 +1,259 @@
+//! Read models of messages: every stored message by conversation and seq,
+//! each conversation's max seq, clientMsgID receipts, and each user's
+//! conversations with the seqs they may see. One-to-one documents are
+//! written by the pair's scope, group ones by the group's scope.
+
+use std::collections::HashMap;
+
+use events::message::{group_conversation_id, single_conversation_id, MessageSent, Receipt, GROUP_CHAT, SINGLE_CHAT};
+use events::{DomainEvent, Envelope};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{read_list, read_many, read_one};
+use crate::{Batch, DocSource, ProjectionError, StoreError};
+
+/// `<tenant>:<conversationID>:<seq, 20 digits>`
+pub const MESSAGES: &str = "messages";
+/// `<tenant>:<conversationID>:<clientMsgID>`
+pub const RECEIPTS: &str = "message_receipts";
+/// `<tenant>:<conversationID>`
+pub const SEQS: &str = "conversation_seqs";
+/// `<tenant>:<userID>:<conversationID>`
+pub const USER_CONVERSATIONS: &str = "user_conversations";
+
+/// Message status of a stored message (the reference's MsgStatusSendSuccess).
+pub const STATUS_SENT: i32 = 2;
+
+/// A stored message as pulls return it (the spec's MsgData).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MsgDoc {
+    #[serde(rename = "serverMsgID")]
+    pub server_msg_id: String,
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+    #[serde(rename = "sendID")]
+    pub send_id: String,
+    #[serde(rename = "recvID")]
+    pub recv_id: String,
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    pub sender_nickname: String,
+    #[serde(rename = "senderFaceURL")]
+    pub sender_face_url: String,
+    pub session_type: i32,
+    pub msg_from: i32,
+    pub content_type: i32,
+    pub content: serde_json::Value,
+    pub seq: u64,
+    pub send_time: i64,
+    pub create_time: i64,
+    pub status: i32,
+    pub ex: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeqDoc {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub max_seq: u64,
+}
+
+/// A conversation of one user and the part of it the user may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserConversationDoc {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub session_type: i32,
+    /// The other user (one-to-one) or empty.
+    #[serde(rename = "peerUserID")]
+    pub peer_user_id: String,
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// The conversation's max seq when the user (last) joined the group.
+    pub join_seq: u64,
+    /// The conversation's max seq when the user left; `None` while a member.
+    pub leave_seq: Option<u64>,
+}
+
+impl UserConversationDoc {
+    /// The seqs the user may see, given the conversation's max seq. New
+    /// group members see the history before they joined only with
+    /// `history_for_new_members`.
+    pub fn visible(&self, max_seq: u64, history_for_new_members: bool) -> (u64, u64) {
+        let min = if self.session_type == GROUP_CHAT && !history_for_new_members {
+            self.join_seq + 1
+        } else {
+            1
+        };
+        (min, self.leave_seq.map_or(max_seq, |left| left.min(max_seq)))
+    }
+}
+
+fn message_id(tenant: &str, conversation: &str, seq: u64) -> String {
+    format!("{tenant}:{conversation}:{seq:020}")
+}
+
+fn id(tenant: &str, owner: &str, other: &str) -> String {
+    format!("{tenant}:{owner}:{other}")
+}
+
+fn seq_id(tenant: &str, conversation: &str) -> String {
+    format!("{tenant}:{conversation}")
+}
+
+async fn max_seq(batch: &Batch<'_>, tenant: &str, conversation: &str) -> Result<u64, StoreError> {
+    let doc: Option<SeqDoc> = batch.get(SEQS, &seq_id(tenant, conversation)).await?;
+    Ok(doc.map_or(0, |d| d.max_seq))
+}
+
+pub(crate) async fn project(
+    envelope: &Envelope,
+    event: &DomainEvent,
+    batch: &mut Batch<'_>,
+) -> Result<(), ProjectionError> {
+    let tenant = &envelope.tenant_id;
+    match event {
+        DomainEvent::MessageSent(e) => store_message(tenant, e, batch).await?,
+        DomainEvent::GroupMemberJoined(e) => {
+            let conversation = group_conversation_id(&e.group_id);
+            let doc = UserConversationDoc {
+                join_seq: max_seq(batch, tenant, &conversation).await?,
+                conversation_id: conversation,
+                session_type: GROUP_CHAT,
+                peer_user_id: String::new(),
+                group_id: e.group_id.clone(),
+                leave_seq: None,
+            };
+            batch.put(USER_CONVERSATIONS, id(tenant, &e.user_id, &doc.conversation_id), &doc)?;
+        }
+        DomainEvent::GroupMemberQuit(events::group::GroupMemberQuit { group_id, user_id })
+        | DomainEvent::GroupMemberKicked(events::group::GroupMemberKicked { group_id, user_id, .. }) => {
+            leave(tenant, group_id, std::slice::from_ref(user_id), envelope, batch).await?;
+        }
+        DomainEvent::GroupDismissed(e) => leave(tenant, &e.group_id, &e.removed_user_ids, envelope, batch).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn store_message(tenant: &str, e: &MessageSent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
+    let conversation = &e.conversation_id;
+    let message = MsgDoc {
+        server_msg_id: e.server_msg_id.clone(),
+        client_msg_id: e.client_msg_id.clone(),
+        send_id: e.send_id.clone(),
+        recv_id: e.recv_id.clone(),
+        group_id: e.group_id.clone(),
+        sender_nickname: e.sender_nickname.clone(),
+        sender_face_url: e.sender_face_url.clone(),
+        session_type: e.session_type,
+        msg_from: e.msg_from,
+        content_type: e.content_type,
+        content: e.content.clone(),
+        seq: e.seq,
+        send_time: e.send_time,
+        create_time: e.send_time,
+        status: STATUS_SENT,
+        ex: e.ex.clone(),
+    };
+    batch.put(MESSAGES, message_id(tenant, conversation, e.seq), &message)?;
+    batch.put(RECEIPTS, id(tenant, conversation, &e.client_msg_id), &Receipt::of(e))?;
+    let seq = SeqDoc {
+        conversation_id: conversation.clone(),
+        max_seq: e.seq,
+    };
+    batch.put(SEQS, seq_id(tenant, conversation), &seq)?;
+    if e.session_type == SINGLE_CHAT && e.seq == 1 {
+        for (user, peer) in [(&e.send_id, &e.recv_id), (&e.recv_id, &e.send_id)] {
+            let doc = UserConversationDoc {
+                conversation_id: single_conversation_id(user, peer),
+                session_type: SINGLE_CHAT,
+                peer_user_id: peer.clone(),
+                group_id: String::new(),
+                join_seq: 0,
+                leave_seq: None,
+            };
+            batch.put(USER_CONVERSATIONS, id(tenant, user, conversation), &doc)?;
+        }
+    }
+    Ok(())
+}
+
+/// Members who left keep the history up to the seq at which they left.
+async fn leave(
+    tenant: &str,
+    group_id: &str,
+    users: &[String],
+    envelope: &Envelope,
+    batch: &mut Batch<'_>,
+) -> Result<(), ProjectionError> {
+    let conversation = group_conversation_id(group_id);
+    let left_at = max_seq(batch, tenant, &conversation).await?;
+    for user in users {
+        let key = id(tenant, user, &conversation);
+        let mut doc: UserConversationDoc = batch
+            .get(USER_CONVERSATIONS, &key)
+            .await?
+            .ok_or_else(|| ProjectionError::missing(envelope, format!("conversation {key}")))?;
+        doc.leave_seq = Some(left_at);
+        batch.put(USER_CONVERSATIONS, key, &doc)?;
+    }
+    Ok(())
+}
+
+/// Every conversation of a user (current and left ones).
+pub async fn conversations(
+    source: &dyn DocSource,
+    tenant: &str,
+    user_id: &str,
+) -> Result<Vec<UserConversationDoc>, StoreError> {
+    read_list(source, USER_CONVERSATIONS, &format!("{tenant}:{user_id}:")).await
+}
+
+/// One conversation of a user, if the user is (or was) in it.
+pub async fn conversation(
+    source: &dyn DocSource,
+    tenant: &str,
+    user_id: &str,
+    conversation_id: &str,
+) -> Result<Option<UserConversationDoc>, StoreError> {
+    read_one(source, USER_CONVERSATIONS, &id(tenant, user_id, conversation_id)).await
+}
+
+/// The max seq of each of `conversation_ids` (0 without messages).
+pub async fn max_seqs(
+    source: &dyn DocSource,
+    tenant: &str,
+    conversation_ids: &[String],
+) -> Result<HashMap<String, u64>, StoreError> {
+    let ids: Vec<String> = conversation_ids.iter().map(|c| seq_id(tenant, c)).collect();
+    let found: Vec<SeqDoc> = read_many(source, SEQS, &ids).await?;
+    let mut seqs: HashMap<String, u64> = conversation_ids.iter().map(|c| (c.clone(), 0)).collect();
+    seqs.extend(found.into_iter().map(|d| (d.conversation_id, d.max_seq)));
+    Ok(seqs)
+}
+
+/// Messages of a conversation at `seqs`, in that order (missing ones left
+/// out).
+pub async fn messages(
+    source: &dyn DocSource,
+    tenant: &str,
+    conversation_id: &str,
+    seqs: &[u64],
+) -> Result<Vec<MsgDoc>, StoreError> {
+    let ids: Vec<String> = seqs.iter().map(|s| message_id(tenant, conversation_id, *s)).collect();
+    read_many(source, MESSAGES, &ids).await
+}
+
+/// The receipt of a message sent earlier with `client_msg_id`.
+pub async fn receipt(
+    source: &dyn DocSource,
+    tenant: &str,
+    conversation_id: &str,
+    client_msg_id: &str,
+) -> Result<Option<Receipt>, StoreError> {
+    read_one(source, RECEIPTS, &id(tenant, conversation_id, client_msg_id)).await
+}

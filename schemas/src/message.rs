@@ -1,0 +1,161 @@
+//! Bodies of the `/msg/*` endpoints (and of the WebSocket requests that
+//! share them).
+
+use events::message::{GROUP_CHAT, SINGLE_CHAT, TEXT};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::limits::*;
+use crate::validate::{identifier, max_chars, user_id};
+use crate::{FieldError, Validate};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMsgReq {
+    #[serde(rename = "sendID")]
+    pub send_id: String,
+    #[serde(default, rename = "recvID")]
+    pub recv_id: String,
+    #[serde(default, rename = "groupID")]
+    pub group_id: String,
+    pub session_type: i32,
+    pub content_type: i32,
+    pub content: Value,
+    /// Empty or absent: the server picks one.
+    #[serde(default, rename = "clientMsgID")]
+    pub client_msg_id: String,
+    /// Empty or absent: the sender's profile nickname.
+    #[serde(default)]
+    pub sender_nickname: String,
+    /// Empty or absent: the sender's profile face.
+    #[serde(default, rename = "senderFaceURL")]
+    pub sender_face_url: String,
+    #[serde(default)]
+    pub ex: String,
+}
+
+impl Validate for SendMsgReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        user_id("sendID", &self.send_id)?;
+        match self.session_type {
+            SINGLE_CHAT => {
+                user_id("recvID", &self.recv_id)?;
+                if !self.group_id.is_empty() {
+                    return Err(FieldError::new("groupID", "must be empty in a one-to-one chat"));
+                }
+            }
+            GROUP_CHAT => {
+                identifier("groupID", &self.group_id, GROUP_ID_MAX)?;
+                if !self.recv_id.is_empty() {
+                    return Err(FieldError::new("recvID", "must be empty in a group chat"));
+                }
+            }
+            other => {
+                return Err(FieldError::new(
+                    "sessionType",
+                    format!("must be 1 (one-to-one) or 3 (group), got {other}"),
+                ))
+            }
+        }
+        if self.content_type <= 0 {
+            return Err(FieldError::new("contentType", "must be a positive content type"));
+        }
+        let Value::Object(content) = &self.content else {
+            return Err(FieldError::new("content", "must be a JSON object"));
+        };
+        if self.content_type == TEXT && !content.get("content").is_some_and(Value::is_string) {
+            return Err(FieldError::new(
+                "content.content",
+                "a text message (contentType 101) needs its text as a string",
+            ));
+        }
+        let size = self.content.to_string().len();
+        if size > CONTENT_MAX_BYTES {
+            return Err(FieldError::new(
+                "content",
+                format!("at most {CONTENT_MAX_BYTES} bytes serialized, got {size}"),
+            ));
+        }
+        if !self.client_msg_id.is_empty() {
+            identifier("clientMsgID", &self.client_msg_id, MESSAGE_ID_MAX)?;
+        }
+        max_chars("senderNickname", &self.sender_nickname, NICKNAME_MAX)?;
+        max_chars("senderFaceURL", &self.sender_face_url, FACE_URL_MAX)?;
+        max_chars("ex", &self.ex, EX_MAX)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewestSeqReq {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+impl Validate for NewestSeqReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        user_id("userID", &self.user_id)
+    }
+}
+
+/// One conversation's range of a pull: up to `num` messages within
+/// `begin..=end`, from `begin` up (order 0) or from `end` down (order 1).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeqRange {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub begin: u64,
+    pub end: u64,
+    pub num: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullMsgBySeqReq {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    pub seq_ranges: Vec<SeqRange>,
+    /// 0 ascending, 1 descending.
+    #[serde(default)]
+    pub order: i32,
+}
+
+impl PullMsgBySeqReq {
+    pub fn descending(&self) -> bool {
+        self.order == 1
+    }
+}
+
+impl Validate for PullMsgBySeqReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        user_id("userID", &self.user_id)?;
+        if self.seq_ranges.is_empty() || self.seq_ranges.len() > PULL_RANGES_MAX {
+            return Err(FieldError::new(
+                "seqRanges",
+                format!("1 to {PULL_RANGES_MAX} ranges per pull"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for range in &self.seq_ranges {
+            identifier("seqRanges[].conversationID", &range.conversation_id, MESSAGE_ID_MAX)?;
+            if !seen.insert(&range.conversation_id) {
+                return Err(FieldError::new(
+                    "seqRanges",
+                    format!("{} is listed twice", range.conversation_id),
+                ));
+            }
+            if range.begin > range.end {
+                return Err(FieldError::new("seqRanges[].begin", "must not be above end"));
+            }
+            if !(1..=PULL_MESSAGES_MAX).contains(&range.num) {
+                return Err(FieldError::new(
+                    "seqRanges[].num",
+                    format!("must be within 1..={PULL_MESSAGES_MAX}"),
+                ));
+            }
+        }
+        if ![0, 1].contains(&self.order) {
+            return Err(FieldError::new("order", "must be 0 (ascending) or 1 (descending)"));
+        }
+        Ok(())
+    }
+}
