@@ -8,6 +8,7 @@ use infra::kafka::{self, KafkaCommands, KafkaConfig};
 use infra::progress::ReadProgress;
 use infra::projector::Projector;
 use infra::read_store::{EmbeddedStore, MongoStore, ReadStore};
+use infra::tail::{self, Tail};
 use infra::write_side::{CommandBus, WriteSide};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -21,6 +22,8 @@ pub struct ApiBackend {
     pub commands: Arc<dyn CommandBus>,
     pub store: Arc<dyn ReadStore>,
     pub progress: ReadProgress,
+    /// New events from now on, for the push gateway.
+    pub tail: Option<Tail>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     log: Option<Arc<dyn EventLog>>,
@@ -89,12 +92,14 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
     if is_scale_out(args)? {
         let store = mongo(args).await?;
         let commands = KafkaCommands::start(kafka_config(args)).await?;
+        let (tail, following) = kafka::follow(kafka_config(args), stopped)?;
         return Ok(ApiBackend {
             commands: Arc::new(commands),
             progress: ReadProgress::shared(store.clone()),
             store,
+            tail: Some(tail),
             stop,
-            tasks: Vec::new(),
+            tasks: vec![following],
             log: None,
         });
     }
@@ -102,13 +107,15 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
     let write = WriteSide::recover(log.clone()).await?;
     let projector = Projector::new(store.clone()).await?;
     let progress = ReadProgress::Local(projector.applied());
+    let (tail, following) = tail::follow_embedded(log.clone(), stopped.clone());
     let projecting = tokio::spawn(projector.run(log.clone(), stopped));
     Ok(ApiBackend {
         commands: Arc::new(write),
         store,
         progress,
+        tail: Some(tail),
         stop,
-        tasks: vec![projecting],
+        tasks: vec![projecting, following],
         log: Some(log),
     })
 }

@@ -125,18 +125,23 @@ impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for ApiJson<
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| AppError::args(format!("request body: {e}")))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                AppError::args(format!("request body: {inner}"))
-            } else {
-                AppError::args(format!("{path}: {inner}"))
-            }
-        })?;
-        de.end().map_err(|e| AppError::args(format!("request body: {e}")))?;
-        value.validate()?;
-        Ok(ApiJson(value))
+        Ok(ApiJson(parse_body(&bytes)?))
     }
+}
+
+/// Parses and validates a JSON body; any problem is a 1001 naming the field.
+pub fn parse_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            AppError::args(format!("request body: {inner}"))
+        } else {
+            AppError::args(format!("{path}: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| AppError::args(format!("request body: {e}")))?;
+    value.validate()?;
+    Ok(value)
 }

@@ -6,6 +6,7 @@ pub mod cli;
 mod deploy;
 mod error;
 mod extract;
+mod gateway;
 mod password;
 mod routes;
 mod secret;

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::auth::Tokens;
 use crate::cli::{BackendArgs, ServeArgs};
 use crate::deploy::{self, BoxError};
+use crate::gateway;
 use crate::routes::router;
 use crate::secret;
 use crate::state::{AppState, Inner};
@@ -20,7 +21,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         return Err("the scale-out deployment needs --jwt-secret (PARLEY_JWT_SECRET), shared by every API node".into());
     }
     let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
-    let backend = deploy::api_backend(&args.backend).await?;
+    let mut backend = deploy::api_backend(&args.backend).await?;
     let state = AppState(Arc::new(Inner {
         commands: backend.commands.clone(),
         store: backend.store.clone(),
@@ -29,8 +30,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         read_wait: Duration::from_millis(args.read_wait_ms),
         friend_verify: args.friend_verify,
         history_for_new_members: args.group_history_for_new_members,
+        hub: Arc::default(),
         progress: backend.progress.clone(),
     }));
+
+    if let Some(tail) = backend.tail.take() {
+        tokio::spawn(gateway::push::run(state.clone(), state.hub.clone(), tail));
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(data_dir = %args.backend.data.data_dir.display(), "listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router(state))

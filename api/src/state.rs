@@ -14,6 +14,7 @@ use projections::DocSource;
 use crate::auth::Tokens;
 use crate::error::AppError;
 use crate::extract::RequestMeta;
+use crate::gateway::hub::Hub;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -29,6 +30,8 @@ pub struct Inner {
     pub friend_verify: bool,
     /// New group members see the messages from before they joined.
     pub history_for_new_members: bool,
+    /// This node's WebSocket sessions.
+    pub hub: Arc<Hub>,
 }
 
 impl std::ops::Deref for AppState {

@@ -78,3 +78,6 @@ impl Conversation {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,4 +7,5 @@ pub mod kafka;
 pub mod progress;
 pub mod projector;
 pub mod read_store;
+pub mod tail;
 pub mod write_side;

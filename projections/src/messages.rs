@@ -52,6 +52,30 @@ pub struct MsgDoc {
     pub ex: String,
 }
 
+impl MsgDoc {
+    /// A message as stored (and pushed) when it is sent.
+    pub fn of(e: &MessageSent) -> Self {
+        MsgDoc {
+            server_msg_id: e.server_msg_id.clone(),
+            client_msg_id: e.client_msg_id.clone(),
+            send_id: e.send_id.clone(),
+            recv_id: e.recv_id.clone(),
+            group_id: e.group_id.clone(),
+            sender_nickname: e.sender_nickname.clone(),
+            sender_face_url: e.sender_face_url.clone(),
+            session_type: e.session_type,
+            msg_from: e.msg_from,
+            content_type: e.content_type,
+            content: e.content.clone(),
+            seq: e.seq,
+            send_time: e.send_time,
+            create_time: e.send_time,
+            status: STATUS_SENT,
+            ex: e.ex.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeqDoc {
@@ -141,25 +165,7 @@ pub(crate) async fn project(
 
 async fn store_message(tenant: &str, e: &MessageSent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
     let conversation = &e.conversation_id;
-    let message = MsgDoc {
-        server_msg_id: e.server_msg_id.clone(),
-        client_msg_id: e.client_msg_id.clone(),
-        send_id: e.send_id.clone(),
-        recv_id: e.recv_id.clone(),
-        group_id: e.group_id.clone(),
-        sender_nickname: e.sender_nickname.clone(),
-        sender_face_url: e.sender_face_url.clone(),
-        session_type: e.session_type,
-        msg_from: e.msg_from,
-        content_type: e.content_type,
-        content: e.content.clone(),
-        seq: e.seq,
-        send_time: e.send_time,
-        create_time: e.send_time,
-        status: STATUS_SENT,
-        ex: e.ex.clone(),
-    };
-    batch.put(MESSAGES, message_id(tenant, conversation, e.seq), &message)?;
+    batch.put(MESSAGES, message_id(tenant, conversation, e.seq), &MsgDoc::of(e))?;
     batch.put(RECEIPTS, id(tenant, conversation, &e.client_msg_id), &Receipt::of(e))?;
     let seq = SeqDoc {
         conversation_id: conversation.clone(),

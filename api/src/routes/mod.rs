@@ -11,7 +11,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use projections::users::{self, UserDoc};
 use schemas::ApiReply;
@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             "/group/get_user_req_group_applicationList",
             post(group::get_user_req_group_application_list),
         )
+        .route("/ws", get(crate::gateway::connect))
         .route("/msg/send_msg", post(msg::send_msg))
         .route("/msg/newest_seq", post(msg::newest_seq))
         .route("/msg/pull_msg_by_seq", post(msg::pull_msg_by_seq))

@@ -25,7 +25,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use serde::{Deserialize, Serialize};
 
-pub use projector::{rebuild, run_projector};
+pub use projector::{follow, rebuild, run_projector};
 pub use router::KafkaCommands;
 pub use writer::{run_writer, PartitionProducer};
 

@@ -181,3 +181,38 @@ pub async fn rebuild(config: &KafkaConfig, store: Arc<dyn ReadStore>) -> Result<
     }
     Ok(applied)
 }
+
+/// Follows every partition of the events topic from its end until `stop`
+/// (see `crate::tail`): a consumer of its own, committing nothing.
+pub fn follow(
+    config: KafkaConfig,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(crate::tail::Tail, tokio::task::JoinHandle<()>), KafkaError> {
+    let consumer: StreamConsumer = config
+        .consumer(&format!("{}-tail-{}", config.namespace, uuid::Uuid::new_v4().simple()))
+        .set("auto.offset.reset", "latest")
+        .create()?;
+    consumer.subscribe(&[&config.events_topic()])?;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let task = tokio::spawn(async move {
+        loop {
+            let received = tokio::select! {
+                received = consumer.recv() => received,
+                _ = stop.changed() => return,
+            };
+            match received.map(|m| envelope(&m.detach())) {
+                Ok(Ok(event)) => {
+                    if tx.send(vec![event]).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "skipping an unreadable event"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "tailing the events topic");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    });
+    Ok((rx, task))
+}

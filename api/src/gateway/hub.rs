@@ -1,0 +1,136 @@
+//! The WebSocket sessions of this node, by tenant and user. A user may be
+//! online on several devices at once; each session has a bounded outbound
+//! queue, and a session whose queue overflows is closed (its client
+//! recovers the gap with newest_seq + pull), so a slow client never slows
+//! anyone else.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, watch};
+
+/// Frames queued per session before it counts as too slow.
+pub const OUTBOUND_QUEUE: usize = 256;
+/// clientMsgIDs a session remembers having sent (not pushed back to it).
+const OWN_MESSAGES: usize = 64;
+
+pub struct Session {
+    id: u64,
+    out: mpsc::Sender<Utf8Bytes>,
+    /// Set once: why the session is being closed.
+    close: watch::Sender<Option<String>>,
+    own: Mutex<VecDeque<String>>,
+}
+
+impl Session {
+    /// Queues a frame; a full queue closes the session.
+    pub fn offer(&self, frame: Utf8Bytes) {
+        if self.out.try_send(frame).is_err() {
+            self.close(format!(
+                "outbound queue of {OUTBOUND_QUEUE} frames overflowed: reconnect and recover with newest_seq and pull_msg_by_seq"
+            ));
+        }
+    }
+
+    pub fn close(&self, reason: String) {
+        self.close.send_if_modified(|current| {
+            let first = current.is_none();
+            if first {
+                *current = Some(reason);
+            }
+            first
+        });
+    }
+
+    /// Remembers a message this session sends: its push goes to the user's
+    /// other sessions only.
+    pub fn sending(&self, client_msg_id: &str) {
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        if own.len() == OWN_MESSAGES {
+            own.pop_front();
+        }
+        own.push_back(client_msg_id.to_owned());
+    }
+
+    fn sent(&self, client_msg_id: &str) -> bool {
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        own.iter().any(|c| c == client_msg_id)
+    }
+}
+
+/// The receiving ends of a new session.
+pub struct Outlet {
+    pub frames: mpsc::Receiver<Utf8Bytes>,
+    pub close: watch::Receiver<Option<String>>,
+}
+
+type UserKey = (String, String);
+
+#[derive(Default)]
+pub struct Hub {
+    sessions: Mutex<HashMap<UserKey, Vec<Arc<Session>>>>,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    pub fn register(&self, tenant: &str, user_id: &str) -> (Arc<Session>, Outlet) {
+        let (out, frames) = mpsc::channel(OUTBOUND_QUEUE);
+        let (close, close_rx) = watch::channel(None);
+        let session = Arc::new(Session {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            out,
+            close,
+            own: Mutex::new(VecDeque::new()),
+        });
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions
+            .entry((tenant.to_owned(), user_id.to_owned()))
+            .or_default()
+            .push(session.clone());
+        let outlet = Outlet {
+            frames,
+            close: close_rx,
+        };
+        (session, outlet)
+    }
+
+    pub fn unregister(&self, tenant: &str, user_id: &str, session: &Session) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (tenant.to_owned(), user_id.to_owned());
+        if let Some(list) = sessions.get_mut(&key) {
+            list.retain(|s| s.id != session.id);
+            if list.is_empty() {
+                sessions.remove(&key);
+            }
+        }
+    }
+
+    /// Is anyone of `users` online here? (Saves building frames for nobody.)
+    pub fn any_online(&self, tenant: &str, users: &[String]) -> bool {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        users
+            .iter()
+            .any(|u| sessions.contains_key(&(tenant.to_owned(), u.clone())))
+    }
+
+    /// Queues `frame` on every session of `users`, except the sessions that
+    /// sent the message themselves.
+    pub fn deliver(&self, tenant: &str, users: &[String], frame: &Utf8Bytes, client_msg_id: &str) {
+        let targets: Vec<Arc<Session>> = {
+            let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            users
+                .iter()
+                .filter_map(|u| sessions.get(&(tenant.to_owned(), u.clone())))
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        for session in targets {
+            if !session.sent(client_msg_id) {
+                session.offer(frame.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The WebSocket gateway: `GET /ws?token=&sendID=&platformID=`, JSON text
+//! frames. Requests `{reqIdentifier, operationID, msgIncr, sendID, data}`
+//! get replies `{reqIdentifier, msgIncr, operationID, errCode, errMsg,
+//! data}`; the server pushes new messages as reqIdentifier 2001.
+
+pub mod hub;
+pub mod push;
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use schemas::Validate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use self::hub::{Outlet, Session};
+use crate::error::AppError;
+use crate::extract::{Caller, RequestMeta};
+use crate::routes::msg;
+use crate::state::AppState;
+
+pub const GET_NEWEST_SEQ: i64 = 1001;
+pub const PULL_MSG_BY_SEQ_LIST: i64 = 1002;
+pub const SEND_MSG: i64 = 1003;
+pub const PUSH_MESSAGES: i64 = 2001;
+
+/// How often the server pings; a client silent for `IDLE_LIMIT` is dropped.
+const PING_EVERY: Duration = Duration::from_secs(10);
+const IDLE_LIMIT: Duration = Duration::from_secs(30);
+/// WebSocket close code for a refused or dropped session (policy violation).
+const CLOSE_POLICY: u16 = 1008;
+
+#[derive(Debug, Deserialize)]
+pub struct ConnectParams {
+    #[serde(default)]
+    token: String,
+    #[serde(default, rename = "sendID")]
+    send_id: String,
+    #[serde(default, rename = "operationID")]
+    operation_id: String,
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    Query(params): Query<ConnectParams>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| serve(state, params, socket))
+}
+
+/// A close reason: at most 123 bytes, cut at a character boundary.
+fn reason(text: &str) -> Utf8Bytes {
+    let mut end = text.len().min(123);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Utf8Bytes::from(&text[..end])
+}
+
+async fn refuse(mut socket: WebSocket, error: AppError) {
+    let frame = CloseFrame {
+        code: CLOSE_POLICY,
+        reason: reason(&format!("{} {}", error.code, error.detail)),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// The caller a session acts as, from its token (and the tenant in it).
+fn authenticate(state: &AppState, params: &ConnectParams) -> Result<Caller, AppError> {
+    if params.token.is_empty() {
+        return Err(AppError::new(1507, "the token query parameter is required"));
+    }
+    let claims = state.tokens.verify(&params.token)?;
+    if params.send_id != claims.user_id {
+        return Err(AppError::args(format!(
+            "sendID {:?} is not the token's user",
+            params.send_id
+        )));
+    }
+    Ok(Caller {
+        meta: RequestMeta {
+            operation_id: params.operation_id.clone(),
+            tenant: claims.tenant,
+            min_position: None,
+        },
+        is_admin: state.is_admin(&claims.user_id),
+        user_id: claims.user_id,
+    })
+}
+
+async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
+    let caller = match authenticate(&state, &params) {
+        Ok(caller) => caller,
+        Err(e) => return refuse(socket, e).await,
+    };
+    let tenant = caller.meta.tenant.clone();
+    let (session, outlet) = state.hub.register(&tenant, &caller.user_id);
+    tracing::info!(user = %caller.user_id, tenant = %tenant, "websocket session opened");
+    let (sink, mut stream) = socket.split();
+    let writer = tokio::spawn(write_frames(sink, outlet));
+    loop {
+        let frame = match tokio::time::timeout(IDLE_LIMIT, stream.next()).await {
+            Err(_) => {
+                session.close(format!("no frame for {} s", IDLE_LIMIT.as_secs()));
+                break;
+            }
+            Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Message::Text(text) = frame {
+            let reply = answer(&state, &caller, &session, text.as_str()).await;
+            session.offer(Utf8Bytes::from(reply.to_string()));
+        }
+    }
+    session.close("session ended".into());
+    state.hub.unregister(&tenant, &caller.user_id, &session);
+    let _ = writer.await;
+    tracing::info!(user = %caller.user_id, "websocket session closed");
+}
+
+/// The only writer of a socket: queued frames, pings, and the close.
+async fn write_frames(mut sink: futures::stream::SplitSink<WebSocket, Message>, mut outlet: Outlet) {
+    let mut ping = tokio::time::interval(PING_EVERY);
+    loop {
+        let message = tokio::select! {
+            frame = outlet.frames.recv() => match frame {
+                Some(frame) => Message::Text(frame),
+                None => return,
+            },
+            _ = outlet.close.changed() => {
+                let why = outlet.close.borrow().clone().unwrap_or_default();
+                let frame = CloseFrame { code: CLOSE_POLICY, reason: reason(&why) };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                return;
+            }
+            _ = ping.tick() => Message::Ping(Default::default()),
+        };
+        if sink.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    req_identifier: i64,
+    #[serde(default, rename = "operationID")]
+    operation_id: String,
+    #[serde(default)]
+    msg_incr: Value,
+    #[serde(default)]
+    data: Value,
+}
+
+fn parse<T: serde::de::DeserializeOwned + Validate>(data: Value) -> Result<T, AppError> {
+    let body = serde_json::to_vec(&data).map_err(|e| AppError::internal(e.to_string()))?;
+    crate::extract::parse_body(&body)
+}
+
+/// The reply frame to one request frame.
+async fn answer(state: &AppState, caller: &Caller, session: &Session, text: &str) -> Value {
+    let request: Request = match serde_json::from_str(text) {
+        Ok(request) => request,
+        Err(e) => {
+            return json!({"reqIdentifier": 0, "msgIncr": "", "operationID": "", "errCode": 1001,
+                "errMsg": format!("frame: {e}"), "data": null})
+        }
+    };
+    let mut caller = caller.clone();
+    caller.meta.operation_id = request.operation_id.clone();
+    let span = tracing::info_span!("ws", operation_id = %request.operation_id, req = request.req_identifier);
+    let outcome = tracing::Instrument::instrument(handle(state, &caller, session, &request), span).await;
+    let (code, message, data) = match outcome {
+        Ok(data) => (0, String::new(), data),
+        Err(e) => (e.code, e.detail, Value::Null),
+    };
+    json!({
+        "reqIdentifier": request.req_identifier, "msgIncr": request.msg_incr,
+        "operationID": request.operation_id, "errCode": code, "errMsg": message, "data": data,
+    })
+}
+
+async fn handle(state: &AppState, caller: &Caller, session: &Session, request: &Request) -> Result<Value, AppError> {
+    match request.req_identifier {
+        GET_NEWEST_SEQ => msg::newest(state, caller, parse(request.data.clone())?).await,
+        PULL_MSG_BY_SEQ_LIST => msg::pull(state, caller, parse(request.data.clone())?).await,
+        SEND_MSG => {
+            let mut req: schemas::message::SendMsgReq = parse(request.data.clone())?;
+            if req.client_msg_id.is_empty() {
+                req.client_msg_id = uuid::Uuid::new_v4().simple().to_string();
+            }
+            session.sending(&req.client_msg_id);
+            let (receipt, _) = msg::send(state, caller, req).await?;
+            serde_json::to_value(receipt).map_err(|e| AppError::internal(e.to_string()))
+        }
+        other => Err(AppError::args(format!(
+            "unknown reqIdentifier {other} (1001 newest seq, 1002 pull, 1003 send)"
+        ))),
+    }
+}
