@@ -56,6 +56,8 @@ fn code_name(code: i32) -> &'static str {
         1303 => "NotPeersFriend",
         1304 => "RelationshipAlreadyError",
         1305 => "FriendRequestHandled",
+        1402 => "MutedInGroup",
+        1403 => "MutedGroup",
         1501 => "TokenExpiredError",
         1502 => "TokenInvalidError",
         1503 => "TokenMalformedError",
