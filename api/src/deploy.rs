@@ -92,7 +92,7 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
     if is_scale_out(args)? {
         let store = mongo(args).await?;
         let commands = KafkaCommands::start(kafka_config(args)).await?;
-        let (tail, following) = kafka::follow(kafka_config(args), stopped)?;
+        let (tail, following) = kafka::follow(kafka_config(args), stopped).await?;
         return Ok(ApiBackend {
             commands: Arc::new(commands),
             progress: ReadProgress::shared(store.clone()),

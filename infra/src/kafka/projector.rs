@@ -182,17 +182,24 @@ pub async fn rebuild(config: &KafkaConfig, store: Arc<dyn ReadStore>) -> Result<
     Ok(applied)
 }
 
-/// Follows every partition of the events topic from its end until `stop`
-/// (see `crate::tail`): a consumer of its own, committing nothing.
-pub fn follow(
+/// Follows every partition of the events topic from its current end until
+/// `stop` (see `crate::tail`): assigned directly, so it reads from the
+/// moment this returns, and commits nothing.
+pub async fn follow(
     config: KafkaConfig,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(crate::tail::Tail, tokio::task::JoinHandle<()>), KafkaError> {
+    let partitions = config.partition_count().await?;
+    let topic = config.events_topic();
     let consumer: StreamConsumer = config
         .consumer(&format!("{}-tail-{}", config.namespace, uuid::Uuid::new_v4().simple()))
-        .set("auto.offset.reset", "latest")
         .create()?;
-    consumer.subscribe(&[&config.events_topic()])?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions as i32 {
+        let (_, high) = consumer.fetch_watermarks(&topic, partition, KAFKA_TIMEOUT)?;
+        assignment.add_partition_offset(&topic, partition, Offset::Offset(high))?;
+    }
+    consumer.assign(&assignment)?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let task = tokio::spawn(async move {
         loop {
