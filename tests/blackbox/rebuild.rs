@@ -69,6 +69,23 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     let dismiss = json!({"groupID": "g1", "deleteMember": true});
     ok(server.post("/group/dismiss_group", Some(&tokens[0]), dismiss).await);
 
+    let send = |from: &str, to: &str, group: &str, text: &str| {
+        json!({"sendID": from, "recvID": to, "groupID": group, "sessionType": if group.is_empty() { 1 } else { 3 },
+            "contentType": 101, "content": {"content": text}, "clientMsgID": format!("{from}-{text}")})
+    };
+    ok(server
+        .post("/msg/send_msg", Some(&tokens[0]), send("alice", "bob", "", "one"))
+        .await);
+    ok(server
+        .post("/msg/send_msg", Some(&tokens[1]), send("bob", "alice", "", "two"))
+        .await);
+    ok(server
+        .post("/msg/send_msg", Some(&tokens[2]), send("carol", "", "g2", "three"))
+        .await);
+    ok(server
+        .post("/msg/send_msg", Some(&tokens[3]), send("dave", "carol", "", "four"))
+        .await);
+
     let page = json!({"pageNumber": 1, "showNumber": 50});
     let mut queries = vec![(
         "/user/get_users_info",
@@ -101,6 +118,22 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
         let members = json!({"groupID": "g2", "pagination": page, "keyword": if i == 0 { "" } else { "a" }});
         queries.push(("/group/get_group_member_list", tokens[2].clone(), members));
     }
+    for (i, user) in users.iter().enumerate() {
+        queries.push(("/msg/newest_seq", tokens[i].clone(), json!({"userID": user})));
+    }
+    let ranges = [
+        json!({"conversationID": "si_alice_bob", "begin": 1, "end": 10, "num": 10}),
+        json!({"conversationID": "sg_g2", "begin": 1, "end": 10, "num": 10}),
+    ];
+    for (i, user) in users.iter().enumerate().skip(2) {
+        let body = json!({"userID": user, "seqRanges": ranges[1..].to_vec()});
+        queries.push(("/msg/pull_msg_by_seq", tokens[i].clone(), body));
+    }
+    queries.push((
+        "/msg/pull_msg_by_seq",
+        tokens[0].clone(),
+        json!({"userID": "alice", "seqRanges": ranges[..1].to_vec(), "order": 1}),
+    ));
     let mut before = Vec::new();
     for (path, token, body) in &queries {
         before.push(server.post(path, Some(token), body.clone()).await);
@@ -110,6 +143,9 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     let groups = &before[17]["data"]["groupInfos"];
     assert_eq!(groups[0]["ownerUserID"], "carol", "{groups}");
     assert_eq!(groups[1]["status"], 2, "{groups}");
+    assert_eq!(before[34]["data"]["maxSeqs"]["si_alice_bob"], 2, "{}", before[34]);
+    let pulled = &before.last().unwrap()["data"]["msgs"]["si_alice_bob"]["Msgs"];
+    assert_eq!(pulled[0]["content"]["content"], "two", "{pulled}");
     let query = json!({"userIDs": ["alice"]});
     let before_other = server
         .post_as("2000", "/user/get_users_info", Some(&other), query.clone())
@@ -120,7 +156,7 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(
-        report.contains("from 31 events") && report.contains("events/s"),
+        report.contains("from 35 events") && report.contains("events/s"),
         "{report}"
     );
 
