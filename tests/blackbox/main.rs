@@ -11,6 +11,7 @@ mod durability;
 mod embedded;
 mod friends;
 mod groups;
+mod messages;
 mod rebuild;
 #[cfg(feature = "scale-out")]
 mod scale_out;
