@@ -87,7 +87,11 @@ async fn main() {
             let msgs = &push["data"]["msgs"];
             let is_it = push["reqIdentifier"] == 2001
                 && msgs.as_object().into_iter().flatten().any(|(_, conversation)| {
-                    conversation["Msgs"].as_array().into_iter().flatten().any(|m| m["clientMsgID"] == client_msg_id.as_str())
+                    conversation["Msgs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|m| m["clientMsgID"] == client_msg_id.as_str())
                 });
             if is_it {
                 break;
