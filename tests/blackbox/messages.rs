@@ -666,3 +666,69 @@ async fn a_member_who_quit_sees_messages_up_to_leaving() {
     let reply = send(&server, &bob, group_body("bob", "g1", "still here?")).await;
     assert_eq!(reply["errCode"], 1203, "{reply}");
 }
+
+#[tokio::test]
+async fn a_slow_reader_is_disconnected_while_a_fast_one_gets_everything() {
+    const MESSAGES: u64 = 500;
+    let server = Server::start();
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    let mut fast = Ws::connect(&server, &bob, "bob").await;
+    // Connected, then never read: the server's queue for it must overflow.
+    let mut slow = Ws::connect(&server, &bob, "bob").await;
+    let reader = tokio::spawn(async move {
+        let mut seqs = Vec::new();
+        while (seqs.len() as u64) < MESSAGES {
+            let push = fast
+                .push_within(Duration::from_secs(60))
+                .await
+                .expect("fast reader pushed to");
+            seqs.push(pushed_msg(&push, "si_alice_bob")["seq"].as_u64().unwrap());
+        }
+        seqs
+    });
+    // 60 KiB per message: the socket buffers fill after a few hundred.
+    let bulk = "x".repeat(60 * 1024);
+    let bodies: Vec<Value> = (1..=MESSAGES)
+        .map(|n| single_body("alice", "bob", &format!("{n}{bulk}"), &format!("bulk-{n}")))
+        .collect();
+    for chunk in bodies.chunks(10) {
+        let replies = futures::future::join_all(chunk.iter().map(|b| send(&server, &alice, b.clone()))).await;
+        for reply in replies {
+            ok(reply);
+        }
+    }
+    let mut seqs = reader.await.unwrap();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (1..=MESSAGES).collect::<Vec<_>>(),
+        "the fast reader got every message once"
+    );
+
+    let closed = loop {
+        match slow
+            .next_frame(WAIT)
+            .await
+            .expect("the slow session ends with a close frame")
+        {
+            Message::Close(frame) => break frame.expect("a close reason"),
+            Message::Text(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(closed.code), 1008, "{closed:?}");
+    assert!(closed.reason.as_str().contains("overflowed"), "{closed:?}");
+
+    // The slow client comes back and recovers everything by pull.
+    let mut back = Ws::connect(&server, &bob, "bob").await;
+    let newest = back.request(1001, json!({"userID": "bob"})).await;
+    assert_eq!(newest["data"]["maxSeqs"]["si_alice_bob"], MESSAGES, "{newest}");
+    let pulled = back
+        .request(1002, pull_body("bob", "si_alice_bob", 401, MESSAGES, 100, 0))
+        .await;
+    assert_eq!(seqs_of(&pulled), (401..=MESSAGES).collect::<Vec<_>>());
+}
+
+fn seqs_of(reply: &Value) -> Vec<u64> {
+    seqs(&reply["data"]["msgs"]["si_alice_bob"]["Msgs"])
+}
