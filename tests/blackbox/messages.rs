@@ -732,3 +732,39 @@ async fn a_slow_reader_is_disconnected_while_a_fast_one_gets_everything() {
 fn seqs_of(reply: &Value) -> Vec<u64> {
     seqs(&reply["data"]["msgs"]["si_alice_bob"]["Msgs"])
 }
+
+#[tokio::test]
+async fn without_history_for_new_members_a_joiner_sees_only_later_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--group-history-for-new-members", "false"]);
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    create_group(&server, &alice, "alice", "g1", &[], &[]).await;
+    for n in 1..=2 {
+        ok(send(&server, &alice, group_body("alice", "g1", &format!("before {n}"))).await);
+    }
+    let join = json!({"groupID": "g1", "joinSource": 3});
+    ok(server.post("/group/join_group", Some(&bob), join).await);
+    ok(send(&server, &alice, group_body("alice", "g1", "after")).await);
+
+    let seqs_of_bob = ok(newest(&server, &bob, "bob").await);
+    assert_eq!(seqs_of_bob["maxSeqs"]["sg_g1"], 3, "{seqs_of_bob}");
+    assert_eq!(seqs_of_bob["minSeqs"]["sg_g1"], 3, "{seqs_of_bob}");
+    let pulled = ok(pull(&server, &bob, pull_body("bob", "sg_g1", 1, 3, 10, 0)).await);
+    assert_eq!(seqs(&pulled["msgs"]["sg_g1"]["Msgs"]), [3]);
+    // The owner, there from the start, sees everything.
+    let pulled = ok(pull(&server, &alice, pull_body("alice", "sg_g1", 1, 3, 10, 0)).await);
+    assert_eq!(seqs(&pulled["msgs"]["sg_g1"]["Msgs"]), [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn pushes_stay_within_their_tenant() {
+    let server = Server::start();
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    assert_eq!(server.register_in("2000", "bob", "other bob").await["errCode"], 0);
+    let other_bob = server.login_in("2000", "bob").await;
+    let mut elsewhere = Ws::connect(&server, &other_bob, "bob").await;
+    let mut here = Ws::connect(&server, &bob, "bob").await;
+    ok(send(&server, &alice, single_body("alice", "bob", "hi", "t-1")).await);
+    assert_eq!(pushed_msg(&here.push().await, "si_alice_bob")["clientMsgID"], "t-1");
+    elsewhere.assert_quiet().await;
+}
