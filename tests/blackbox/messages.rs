@@ -768,3 +768,27 @@ async fn pushes_stay_within_their_tenant() {
     assert_eq!(pushed_msg(&here.push().await, "si_alice_bob")["clientMsgID"], "t-1");
     elsewhere.assert_quiet().await;
 }
+
+#[tokio::test]
+async fn with_friend_verification_only_friends_exchange_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--friend-verify"]);
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    assert_err(
+        &send(&server, &alice, single_body("alice", "bob", "hi", "f-1")).await,
+        1303,
+        "alice",
+    );
+    let ask = json!({"fromUserID": "alice", "toUserID": "bob", "reqMsg": "hi"});
+    ok(server.post("/friend/add_friend", Some(&alice), ask).await);
+    let agree = json!({"fromUserID": "alice", "toUserID": "bob", "handleResult": 1});
+    ok(server.post("/friend/add_friend_response", Some(&bob), agree).await);
+    assert_eq!(
+        ok(send(&server, &alice, single_body("alice", "bob", "hi", "f-2")).await)["seq"],
+        1
+    );
+    assert_eq!(
+        ok(send(&server, &bob, single_body("bob", "alice", "hey", "f-3")).await)["seq"],
+        2
+    );
+}
