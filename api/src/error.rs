@@ -58,6 +58,7 @@ fn code_name(code: i32) -> &'static str {
         1305 => "FriendRequestHandled",
         1402 => "MutedInGroup",
         1403 => "MutedGroup",
+        1404 => "MsgAlreadyRevoke",
         1501 => "TokenExpiredError",
         1502 => "TokenInvalidError",
         1503 => "TokenMalformedError",

@@ -38,6 +38,8 @@ pub enum CommandError {
     MutedInGroup(String),
     #[error("the group is muted")]
     MutedGroup,
+    #[error("message {0} is already revoked")]
+    MsgAlreadyRevoked(u64),
     /// Not a failure: the message was sent before (same clientMsgID), and
     /// this is its original receipt. send_msg answers with it.
     #[error("message {} was already sent as seq {}", .0.client_msg_id, .0.seq)]
@@ -66,6 +68,7 @@ impl CommandError {
             CommandError::GroupRequestHandled(_) => 1206,
             CommandError::MutedInGroup(_) => 1402,
             CommandError::MutedGroup => 1403,
+            CommandError::MsgAlreadyRevoked(_) => 1404,
             CommandError::AlreadySent(_) => 0,
         }
     }

@@ -12,7 +12,7 @@ use events::message::{group_conversation_id, GROUP_CHAT};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::message::{Conversation, NewMessage};
+use crate::message::{Conversation, NewMessage, Revocation};
 use crate::rules::{acting_for, unless};
 use crate::{Actor, CommandError};
 
@@ -105,6 +105,10 @@ pub enum GroupCommand {
         muted: bool,
     },
     SendMsg(NewMessage),
+    Revoke {
+        group_id: String,
+        revocation: Revocation,
+    },
 }
 
 impl GroupCommand {
@@ -113,6 +117,7 @@ impl GroupCommand {
             GroupCommand::SetInfo(changes) => &changes.group_id,
             GroupCommand::Create(c) => &c.group_id,
             GroupCommand::SendMsg(m) => &m.group_id,
+            GroupCommand::Revoke { group_id, .. } => group_id,
             GroupCommand::Join { group_id, .. }
             | GroupCommand::RespondApplication { group_id, .. }
             | GroupCommand::Quit { group_id, .. }
@@ -142,6 +147,7 @@ impl GroupCommand {
             GroupCommand::SetMute { muted: true, .. } => "mute_group",
             GroupCommand::SetMute { muted: false, .. } => "cancel_mute_group",
             GroupCommand::SendMsg(_) => "send_msg",
+            GroupCommand::Revoke { .. } => "revoke_msg",
         }
     }
 }
@@ -266,6 +272,7 @@ impl GroupState {
                 }
             }
             DomainEvent::MessageSent(e) => self.chat.apply(e),
+            DomainEvent::MessageRevoked(e) => self.chat.apply_revoked(e),
             DomainEvent::GroupMuteSet(e) => {
                 if let Some(group) = self.group.as_mut() {
                     group.status = if e.muted { STATUS_MUTED } else { STATUS_NORMAL };
@@ -552,6 +559,26 @@ impl GroupState {
                 })])
             }
             GroupCommand::SendMsg(message) => self.send(actor, now_ms, message),
+            GroupCommand::Revoke { group_id, revocation } => {
+                self.open(group_id)?;
+                acting_for(actor, &revocation.revoker)?;
+                let role = self.role(&revocation.revoker).unwrap_or(0);
+                // The sender, or someone who outranks the sender (an owner
+                // any message, an admin an ordinary member's).
+                let authority = if actor.is_admin { APP_ADMIN_AUTHORITY } else { role };
+                let sender_role = self.role(&revocation.sender).unwrap_or(ROLE_MEMBER);
+                let allowed = (revocation.revoker == revocation.sender && role > 0)
+                    || authority == APP_ADMIN_AUTHORITY
+                    || role == ROLE_OWNER
+                    || (authority >= ROLE_ADMIN && authority > sender_role);
+                unless(allowed, || {
+                    CommandError::NoPermission(format!(
+                        "{} may not revoke the message {} of {}",
+                        revocation.revoker, revocation.seq, revocation.sender
+                    ))
+                })?;
+                Ok(vec![self.chat.revoke(revocation, role, now_ms)?])
+            }
             GroupCommand::SetMute { group_id, muted } => {
                 let group = self.open(group_id)?;
                 self.managing(actor, group_id)?;

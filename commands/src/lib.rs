@@ -3,6 +3,7 @@
 //! the events to append or a typed error.
 
 mod actor;
+pub mod conversation;
 mod error;
 pub mod group;
 pub mod message;

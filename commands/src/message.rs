@@ -2,9 +2,9 @@
 //! message, its receipt, and a conversation's seq counter with the recent
 //! clientMsgIDs that make a retried send idempotent.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
-use events::message::{MessageSent, Receipt, FROM_USER};
+use events::message::{MessageRevoked, MessageSent, Receipt, FROM_USER};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -38,6 +38,20 @@ pub struct NewMessage {
 pub struct Conversation {
     pub max_seq: u64,
     recent: VecDeque<Receipt>,
+    #[serde(default)]
+    revoked: BTreeSet<u64>,
+}
+
+/// A revocation as the API hands it to a decision: who revokes, and the
+/// message's sender and clientMsgID as the read models show them (messages
+/// never change sender, so the fact cannot go stale).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub conversation_id: String,
+    pub seq: u64,
+    pub revoker: String,
+    pub sender: String,
+    pub client_msg_id: String,
 }
 
 impl Conversation {
@@ -47,6 +61,32 @@ impl Conversation {
             self.recent.pop_front();
         }
         self.recent.push_back(Receipt::of(e));
+    }
+
+    pub fn apply_revoked(&mut self, e: &MessageRevoked) {
+        self.revoked.insert(e.seq);
+    }
+
+    /// The revocation of an existing, not yet revoked message.
+    pub fn revoke(&self, r: &Revocation, revoker_role: i32, now_ms: i64) -> Result<DomainEvent, CommandError> {
+        if r.seq == 0 || r.seq > self.max_seq {
+            return Err(CommandError::NotFound(format!(
+                "no message {} in {}",
+                r.seq, r.conversation_id
+            )));
+        }
+        if self.revoked.contains(&r.seq) {
+            return Err(CommandError::MsgAlreadyRevoked(r.seq));
+        }
+        Ok(DomainEvent::MessageRevoked(MessageRevoked {
+            conversation_id: r.conversation_id.clone(),
+            seq: r.seq,
+            revoker_user_id: r.revoker.clone(),
+            revoker_role,
+            revoke_time: now_ms,
+            client_msg_id: r.client_msg_id.clone(),
+            source_message_send_id: r.sender.clone(),
+        }))
     }
 
     /// A retry of a recent message is answered with its receipt.

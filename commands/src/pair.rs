@@ -12,7 +12,7 @@ use events::message::{single_conversation_id, SINGLE_CHAT};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::message::{Conversation, NewMessage};
+use crate::message::{Conversation, NewMessage, Revocation};
 use crate::rules::{acting_for, unless};
 use crate::{Actor, CommandError};
 
@@ -60,6 +60,12 @@ pub enum PairCommand {
         owner: String,
         black: String,
     },
+    /// Revoke a message of the pair's conversation (`a`, `b`: its users).
+    Revoke {
+        a: String,
+        b: String,
+        revocation: Revocation,
+    },
     SendMsg {
         message: NewMessage,
         /// Whether the recipient is registered (from the read models).
@@ -79,6 +85,7 @@ impl PairCommand {
             }
             PairCommand::AddBlack { owner, black, .. } | PairCommand::RemoveBlack { owner, black } => (owner, black),
             PairCommand::SendMsg { message, .. } => (&message.send_id, &message.recv_id),
+            PairCommand::Revoke { a, b, .. } => (a, b),
         }
     }
 
@@ -91,6 +98,7 @@ impl PairCommand {
             PairCommand::AddBlack { .. } => "add_black",
             PairCommand::RemoveBlack { .. } => "remove_black",
             PairCommand::SendMsg { .. } => "send_msg",
+            PairCommand::Revoke { .. } => "revoke_msg",
         }
     }
 }
@@ -131,6 +139,7 @@ impl PairState {
                 self.blacked_by.remove(&e.owner_user_id);
             }
             DomainEvent::MessageSent(e) => self.chat.apply(e),
+            DomainEvent::MessageRevoked(e) => self.chat.apply_revoked(e),
             // Settings and events of other scopes change no decision here.
             _ => {}
         }
@@ -283,6 +292,16 @@ impl PairState {
                     owner_user_id: owner.clone(),
                     black_user_id: black.clone(),
                 })])
+            }
+            PairCommand::Revoke { revocation, .. } => {
+                acting_for(actor, &revocation.revoker)?;
+                unless(actor.acts_for(&revocation.sender), || {
+                    CommandError::NoPermission(format!(
+                        "only {} (who sent it) may revoke message {}",
+                        revocation.sender, revocation.seq
+                    ))
+                })?;
+                Ok(vec![self.chat.revoke(revocation, 0, now_ms)?])
             }
             PairCommand::SendMsg {
                 message,

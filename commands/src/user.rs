@@ -4,6 +4,7 @@ use events::user::{UserProfileUpdated, UserRegistered};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::{ConversationCommand, Conversations};
 use crate::{Actor, CommandError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,12 +23,19 @@ pub enum UserCommand {
         face_url: Option<String>,
         ex: Option<String>,
     },
+    /// The user's own side of one or more of its conversations.
+    Conversation {
+        user_id: String,
+        command: ConversationCommand,
+    },
 }
 
 impl UserCommand {
     pub fn user_id(&self) -> &str {
         match self {
-            UserCommand::Register { user_id, .. } | UserCommand::UpdateProfile { user_id, .. } => user_id,
+            UserCommand::Register { user_id, .. }
+            | UserCommand::UpdateProfile { user_id, .. }
+            | UserCommand::Conversation { user_id, .. } => user_id,
         }
     }
 
@@ -35,6 +43,7 @@ impl UserCommand {
         match self {
             UserCommand::Register { .. } => "self_register",
             UserCommand::UpdateProfile { .. } => "update_user_info_ex",
+            UserCommand::Conversation { command, .. } => command.name(),
         }
     }
 }
@@ -52,6 +61,8 @@ pub struct Profile {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserState {
     pub profile: Option<Profile>,
+    #[serde(default)]
+    pub conversations: Conversations,
 }
 
 impl UserState {
@@ -71,8 +82,7 @@ impl UserState {
                     e.apply_to(&mut p.nickname, &mut p.face_url, &mut p.ex);
                 }
             }
-            // Events of other scopes never reach a user scope.
-            _ => {}
+            other => self.conversations.apply(other),
         }
     }
 
@@ -125,6 +135,7 @@ impl UserState {
                 }
                 Ok(vec![DomainEvent::UserProfileUpdated(update)])
             }
+            UserCommand::Conversation { user_id, command } => self.conversations.decide(user_id, command, actor),
         }
     }
 }

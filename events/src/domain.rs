@@ -5,9 +5,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::conversation::*;
 use crate::friend::*;
 use crate::group::*;
-use crate::message::MessageSent;
+use crate::message::{MessageRevoked, MessageSent};
 use crate::user::{UserProfileUpdated, UserRegistered};
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
@@ -36,6 +37,11 @@ pub enum DomainEvent {
     GroupMemberMuteCancelled(GroupMemberMuteCancelled),
     GroupMuteSet(GroupMuteSet),
     MessageSent(MessageSent),
+    MessageRevoked(MessageRevoked),
+    ConversationSettingsSet(ConversationSettingsSet),
+    ConversationRead(ConversationRead),
+    ConversationCleared(ConversationCleared),
+    MessagesDeleted(MessagesDeleted),
 }
 
 /// Every stored event type with its decoder from the current schema
@@ -96,6 +102,11 @@ event_types!(
     GroupMemberMuteCancelled,
     GroupMuteSet,
     MessageSent,
+    MessageRevoked,
+    ConversationSettingsSet,
+    ConversationRead,
+    ConversationCleared,
+    MessagesDeleted,
 );
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! This crate is pure: it holds types, their stored form and the upcasting
 //! from any stored schema version to the current domain event. No IO.
 
+pub mod conversation;
 mod domain;
 mod envelope;
 pub mod friend;

@@ -83,3 +83,25 @@ impl Receipt {
         }
     }
 }
+
+/// contentType of a revoked message's notice.
+pub const REVOKED: i32 = 2101;
+
+/// A message was revoked: it now reads as a revoke notice (contentType
+/// 2101) for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageRevoked {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub seq: u64,
+    #[serde(rename = "revokerUserID")]
+    pub revoker_user_id: String,
+    /// The revoker's group role (0 in one-to-one chats and for app admins).
+    pub revoker_role: i32,
+    pub revoke_time: i64,
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+    #[serde(rename = "sourceMessageSendID")]
+    pub source_message_send_id: String,
+}

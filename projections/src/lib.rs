@@ -3,12 +3,14 @@
 //! [`DocSource`] trait, which the embedded store and MongoDB implement.
 
 mod batch;
+pub mod conversations;
 pub mod friends;
 pub mod groups;
 pub mod messages;
 mod project;
 mod store;
 pub mod users;
+pub mod view;
 
 pub use batch::Batch;
 pub use project::{project, ProjectionError};
@@ -26,4 +28,5 @@ pub const LISTS: &[&str] = &[
     groups::REQUESTS_RECEIVED,
     groups::REQUESTS_SENT,
     messages::USER_CONVERSATIONS,
+    conversations::SETTINGS,
 ];

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use events::message::{group_conversation_id, single_conversation_id, MessageSent, Receipt, GROUP_CHAT, SINGLE_CHAT};
+use events::message::{
+    group_conversation_id, single_conversation_id, MessageSent, Receipt, GROUP_CHAT, REVOKED, SINGLE_CHAT,
+};
 use events::{DomainEvent, Envelope};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +55,15 @@ pub struct MsgDoc {
 }
 
 impl MsgDoc {
+    /// The conversation the message belongs to.
+    pub fn conversation_id(&self) -> String {
+        if self.session_type == GROUP_CHAT {
+            group_conversation_id(&self.group_id)
+        } else {
+            single_conversation_id(&self.send_id, &self.recv_id)
+        }
+    }
+
     /// A message as stored (and pushed) when it is sent.
     pub fn of(e: &MessageSent) -> Self {
         MsgDoc {
@@ -82,6 +93,9 @@ pub struct SeqDoc {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
     pub max_seq: u64,
+    /// Revoked seqs, ascending.
+    #[serde(default)]
+    pub revoked: Vec<u64>,
 }
 
 /// A conversation of one user and the part of it the user may see.
@@ -100,6 +114,10 @@ pub struct UserConversationDoc {
     pub join_seq: u64,
     /// The conversation's max seq when the user left; `None` while a member.
     pub leave_seq: Option<u64>,
+    /// The seq of the user's latest own message: the user has read up to
+    /// there (own messages are never unread).
+    #[serde(default)]
+    pub own_seq: u64,
 }
 
 impl UserConversationDoc {
@@ -128,9 +146,17 @@ fn seq_id(tenant: &str, conversation: &str) -> String {
     format!("{tenant}:{conversation}")
 }
 
-async fn max_seq(batch: &Batch<'_>, tenant: &str, conversation: &str) -> Result<u64, StoreError> {
+async fn seq_doc(batch: &Batch<'_>, tenant: &str, conversation: &str) -> Result<SeqDoc, StoreError> {
     let doc: Option<SeqDoc> = batch.get(SEQS, &seq_id(tenant, conversation)).await?;
-    Ok(doc.map_or(0, |d| d.max_seq))
+    Ok(doc.unwrap_or_else(|| SeqDoc {
+        conversation_id: conversation.to_owned(),
+        max_seq: 0,
+        revoked: Vec::new(),
+    }))
+}
+
+async fn max_seq(batch: &Batch<'_>, tenant: &str, conversation: &str) -> Result<u64, StoreError> {
+    Ok(seq_doc(batch, tenant, conversation).await?.max_seq)
 }
 
 pub(crate) async fn project(
@@ -140,9 +166,29 @@ pub(crate) async fn project(
 ) -> Result<(), ProjectionError> {
     let tenant = &envelope.tenant_id;
     match event {
-        DomainEvent::MessageSent(e) => store_message(tenant, e, batch).await?,
+        DomainEvent::MessageSent(e) => store_message(tenant, e, envelope, batch).await?,
+        DomainEvent::MessageRevoked(e) => {
+            let key = message_id(tenant, &e.conversation_id, e.seq);
+            let mut message: MsgDoc = batch
+                .get(MESSAGES, &key)
+                .await?
+                .ok_or_else(|| ProjectionError::missing(envelope, format!("message {key}")))?;
+            message.content_type = REVOKED;
+            message.content = serde_json::json!({
+                "revokerUserID": e.revoker_user_id, "revokerRole": e.revoker_role, "revokeTime": e.revoke_time,
+                "clientMsgID": e.client_msg_id, "seq": e.seq, "sourceMessageSendID": e.source_message_send_id,
+            });
+            batch.put(MESSAGES, key, &message)?;
+            let mut seqs = seq_doc(batch, tenant, &e.conversation_id).await?;
+            if let Err(at) = seqs.revoked.binary_search(&e.seq) {
+                seqs.revoked.insert(at, e.seq);
+            }
+            batch.put(SEQS, seq_id(tenant, &e.conversation_id), &seqs)?;
+        }
         DomainEvent::GroupMemberJoined(e) => {
             let conversation = group_conversation_id(&e.group_id);
+            let key = id(tenant, &e.user_id, &conversation);
+            let before: Option<UserConversationDoc> = batch.get(USER_CONVERSATIONS, &key).await?;
             let doc = UserConversationDoc {
                 join_seq: max_seq(batch, tenant, &conversation).await?,
                 conversation_id: conversation,
@@ -150,6 +196,7 @@ pub(crate) async fn project(
                 peer_user_id: String::new(),
                 group_id: e.group_id.clone(),
                 leave_seq: None,
+                own_seq: before.map_or(0, |d| d.own_seq),
             };
             batch.put(USER_CONVERSATIONS, id(tenant, &e.user_id, &doc.conversation_id), &doc)?;
         }
@@ -163,15 +210,18 @@ pub(crate) async fn project(
     Ok(())
 }
 
-async fn store_message(tenant: &str, e: &MessageSent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
+async fn store_message(
+    tenant: &str,
+    e: &MessageSent,
+    envelope: &Envelope,
+    batch: &mut Batch<'_>,
+) -> Result<(), ProjectionError> {
     let conversation = &e.conversation_id;
     batch.put(MESSAGES, message_id(tenant, conversation, e.seq), &MsgDoc::of(e))?;
     batch.put(RECEIPTS, id(tenant, conversation, &e.client_msg_id), &Receipt::of(e))?;
-    let seq = SeqDoc {
-        conversation_id: conversation.clone(),
-        max_seq: e.seq,
-    };
-    batch.put(SEQS, seq_id(tenant, conversation), &seq)?;
+    let mut seqs = seq_doc(batch, tenant, conversation).await?;
+    seqs.max_seq = e.seq;
+    batch.put(SEQS, seq_id(tenant, conversation), &seqs)?;
     if e.session_type == SINGLE_CHAT && e.seq == 1 {
         for (user, peer) in [(&e.send_id, &e.recv_id), (&e.recv_id, &e.send_id)] {
             let doc = UserConversationDoc {
@@ -181,10 +231,18 @@ async fn store_message(tenant: &str, e: &MessageSent, batch: &mut Batch<'_>) -> 
                 group_id: String::new(),
                 join_seq: 0,
                 leave_seq: None,
+                own_seq: 0,
             };
             batch.put(USER_CONVERSATIONS, id(tenant, user, conversation), &doc)?;
         }
     }
+    let key = id(tenant, &e.send_id, conversation);
+    let mut sender: UserConversationDoc = batch
+        .get(USER_CONVERSATIONS, &key)
+        .await?
+        .ok_or_else(|| ProjectionError::missing(envelope, format!("conversation {key}")))?;
+    sender.own_seq = e.seq;
+    batch.put(USER_CONVERSATIONS, key, &sender)?;
     Ok(())
 }
 
@@ -219,16 +277,6 @@ pub async fn conversations(
     read_list(source, USER_CONVERSATIONS, &format!("{tenant}:{user_id}:")).await
 }
 
-/// One conversation of a user, if the user is (or was) in it.
-pub async fn conversation(
-    source: &dyn DocSource,
-    tenant: &str,
-    user_id: &str,
-    conversation_id: &str,
-) -> Result<Option<UserConversationDoc>, StoreError> {
-    read_one(source, USER_CONVERSATIONS, &id(tenant, user_id, conversation_id)).await
-}
-
 /// The max seq of each of `conversation_ids` (0 without messages).
 pub async fn max_seqs(
     source: &dyn DocSource,
@@ -252,6 +300,18 @@ pub async fn messages(
 ) -> Result<Vec<MsgDoc>, StoreError> {
     let ids: Vec<String> = seqs.iter().map(|s| message_id(tenant, conversation_id, *s)).collect();
     read_many(source, MESSAGES, &ids).await
+}
+
+/// One message of each of several conversations (`(conversationID, seq)`),
+/// by conversation ID, in one round trip.
+pub async fn at(
+    source: &dyn DocSource,
+    tenant: &str,
+    wanted: &[(String, u64)],
+) -> Result<HashMap<String, MsgDoc>, StoreError> {
+    let ids: Vec<String> = wanted.iter().map(|(c, seq)| message_id(tenant, c, *seq)).collect();
+    let found: Vec<MsgDoc> = read_many(source, MESSAGES, &ids).await?;
+    Ok(found.into_iter().map(|m| (m.conversation_id(), m)).collect())
 }
 
 /// The receipt of a message sent earlier with `client_msg_id`.

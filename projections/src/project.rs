@@ -2,7 +2,7 @@
 
 use events::{DomainEvent, Envelope};
 
-use crate::{friends, groups, messages, users, Batch, StoreError};
+use crate::{conversations, friends, groups, messages, users, Batch, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -43,7 +43,11 @@ pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch
             groups::project(envelope, event, batch).await?;
             messages::project(envelope, event, batch).await
         }
-        DomainEvent::MessageSent(_) => messages::project(envelope, event, batch).await,
+        DomainEvent::MessageSent(_) | DomainEvent::MessageRevoked(_) => messages::project(envelope, event, batch).await,
+        DomainEvent::ConversationSettingsSet(_)
+        | DomainEvent::ConversationRead(_)
+        | DomainEvent::ConversationCleared(_)
+        | DomainEvent::MessagesDeleted(_) => conversations::project(envelope, event, batch).await,
         DomainEvent::GroupCreated(_)
         | DomainEvent::GroupInfoSet(_)
         | DomainEvent::GroupJoinRequested(_)

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::limits::*;
-use crate::validate::{identifier, max_chars, user_id};
+use crate::validate::{identifier, identifiers, max_chars, user_id};
 use crate::{FieldError, Validate};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,13 +85,14 @@ impl Validate for SendMsgReq {
     }
 }
 
+/// newest_seq, get_pinned_conversation_ids, get_not_notify_conversation_ids.
 #[derive(Debug, Clone, Deserialize)]
-pub struct NewestSeqReq {
+pub struct UserReq {
     #[serde(rename = "userID")]
     pub user_id: String,
 }
 
-impl Validate for NewestSeqReq {
+impl Validate for UserReq {
     fn validate(&self) -> Result<(), FieldError> {
         user_id("userID", &self.user_id)
     }
@@ -157,5 +158,97 @@ impl Validate for PullMsgBySeqReq {
             return Err(FieldError::new("order", "must be 0 (ascending) or 1 (descending)"));
         }
         Ok(())
+    }
+}
+
+fn conversation_id(field: &str, value: &str) -> Result<(), FieldError> {
+    identifier(field, value, MESSAGE_ID_MAX)
+}
+
+/// 1..=1000 distinct seqs, each at least 1.
+fn seqs(field: &str, seqs: &[u64]) -> Result<(), FieldError> {
+    if seqs.is_empty() || seqs.len() > USERS_PER_QUERY_MAX {
+        return Err(FieldError::new(field, format!("1 to {USERS_PER_QUERY_MAX} seqs")));
+    }
+    if seqs.contains(&0) {
+        return Err(FieldError::new(field, "seqs start at 1"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RevokeMsgReq {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub seq: u64,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+impl Validate for RevokeMsgReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        conversation_id("conversationID", &self.conversation_id)?;
+        user_id("userID", &self.user_id)?;
+        if self.seq == 0 {
+            return Err(FieldError::new("seq", "seqs start at 1"));
+        }
+        Ok(())
+    }
+}
+
+/// mark_msgs_as_read (`seqs` required) and delete_msgs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConversationSeqsReq {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub seqs: Vec<u64>,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+impl Validate for ConversationSeqsReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        conversation_id("conversationID", &self.conversation_id)?;
+        user_id("userID", &self.user_id)?;
+        seqs("seqs", &self.seqs)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkConversationAsReadReq {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    #[serde(default)]
+    pub has_read_seq: u64,
+    #[serde(default)]
+    pub seqs: Vec<u64>,
+}
+
+impl Validate for MarkConversationAsReadReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        conversation_id("conversationID", &self.conversation_id)?;
+        user_id("userID", &self.user_id)?;
+        if self.seqs.is_empty() {
+            return Ok(());
+        }
+        seqs("seqs", &self.seqs)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClearConversationMsgReq {
+    #[serde(rename = "conversationIDs")]
+    pub conversation_ids: Vec<String>,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+impl Validate for ClearConversationMsgReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        user_id("userID", &self.user_id)?;
+        identifiers("conversationIDs", &self.conversation_ids, MESSAGE_ID_MAX)
     }
 }

@@ -115,9 +115,9 @@ impl Hub {
             .any(|u| sessions.contains_key(&(tenant.to_owned(), u.clone())))
     }
 
-    /// Queues `frame` on every session of `users`, except the sessions that
-    /// sent the message themselves.
-    pub fn deliver(&self, tenant: &str, users: &[String], frame: &Utf8Bytes, client_msg_id: &str) {
+    /// Queues `frame` on every session of `users`, except those that sent
+    /// the message `skip` (a clientMsgID) themselves.
+    pub fn deliver(&self, tenant: &str, users: &[String], frame: &Utf8Bytes, skip: Option<&str>) {
         let targets: Vec<Arc<Session>> = {
             let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
             users
@@ -128,7 +128,7 @@ impl Hub {
                 .collect()
         };
         for session in targets {
-            if !session.sent(client_msg_id) {
+            if !skip.is_some_and(|id| session.sent(id)) {
                 session.offer(frame.clone());
             }
         }

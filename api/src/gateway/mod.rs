@@ -26,6 +26,7 @@ pub const GET_NEWEST_SEQ: i64 = 1001;
 pub const PULL_MSG_BY_SEQ_LIST: i64 = 1002;
 pub const SEND_MSG: i64 = 1003;
 pub const PUSH_MESSAGES: i64 = 2001;
+pub const READ_RECEIPT: i64 = 2200;
 
 /// How often the server pings; a client silent for `IDLE_LIMIT` is dropped.
 const PING_EVERY: Duration = Duration::from_secs(10);

@@ -1,62 +1,113 @@
-//! Push: every MessageSent this node's tail of the log delivers goes, once
-//! the read models include it, to the online sessions of its recipients
-//! (the other party, or every group member) and to the sender's other
-//! sessions. Driven by the log, so a message sent through any node reaches
-//! the clients of every node.
+//! Push, driven by this node's tail of the log. Once the node's read
+//! models include an event:
+//! - `MessageSent` / `MessageRevoked` go as 2001 (the message as a pull
+//!   would now return it) to every online session of the conversation's
+//!   users (the pair, or the group's members), except that a new message
+//!   skips the session that sent it;
+//! - `ConversationRead` of a one-to-one chat goes as 2200 (a read receipt)
+//!   to both users' sessions (the peer, and the reader's other devices).
+//!
+//! A message sent through any node so reaches the clients of every node.
 
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use events::message::{MessageSent, SINGLE_CHAT};
-use events::{DomainEvent, Envelope};
+use events::conversation::ConversationRead;
+use events::message::SINGLE_CHAT;
+use events::{DomainEvent, Envelope, StreamKey};
 use infra::tail::Tail;
-use projections::groups;
 use projections::messages::MsgDoc;
-use serde_json::json;
+use projections::{groups, messages, view, StoreError};
+use serde_json::{json, Value};
 
 use super::hub::Hub;
-use super::PUSH_MESSAGES;
+use super::{PUSH_MESSAGES, READ_RECEIPT};
 use crate::state::AppState;
 
 pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
     while let Some(batch) = tail.recv().await {
         for envelope in batch {
-            if let Ok(DomainEvent::MessageSent(message)) = envelope.event() {
-                push(&state, &hub, &envelope, &message).await;
+            let Ok(event) = envelope.event() else { continue };
+            let wanted = matches!(
+                event,
+                DomainEvent::MessageSent(_) | DomainEvent::MessageRevoked(_) | DomainEvent::ConversationRead(_)
+            );
+            if !wanted {
+                continue;
+            }
+            // A client that gets a push may pull right away.
+            if !state.progress.wait_for(envelope.log_position, state.read_wait).await {
+                tracing::warn!(
+                    position = envelope.log_position,
+                    "pushing an event the read models do not show yet"
+                );
+            }
+            if let Err(e) = push(&state, &hub, &envelope, &event).await {
+                tracing::error!(error = %e, position = envelope.log_position, "push failed");
             }
         }
     }
 }
 
-async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, message: &MessageSent) {
-    // A client that gets the push may pull right away: wait until the read
-    // models (and so the group's member list) include the message.
-    if !state.progress.wait_for(envelope.log_position, state.read_wait).await {
-        tracing::warn!(
-            position = envelope.log_position,
-            "pushing a message the read models do not show yet"
-        );
+fn frame(req_identifier: i64, envelope: &Envelope, data: Value) -> Utf8Bytes {
+    let frame = json!({
+        "reqIdentifier": req_identifier, "msgIncr": "", "operationID": envelope.operation_id,
+        "errCode": 0, "errMsg": "", "data": data,
+    });
+    Utf8Bytes::from(frame.to_string())
+}
+
+/// The users of the conversation decided in `envelope`'s scope.
+async fn members(state: &AppState, envelope: &Envelope) -> Result<Vec<String>, StoreError> {
+    match envelope.stream_key.parse::<StreamKey>() {
+        Ok(StreamKey::Pair { a, b, .. }) => Ok(vec![a, b]),
+        Ok(StreamKey::Group { tenant, group_id }) => Ok(groups::members(state.reads(), &tenant, &group_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect()),
+        _ => Ok(Vec::new()),
     }
+}
+
+async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEvent) -> Result<(), StoreError> {
     let tenant = &envelope.tenant_id;
-    let recipients = if message.session_type == SINGLE_CHAT {
-        vec![message.send_id.clone(), message.recv_id.clone()]
-    } else {
-        match groups::members(state.reads(), tenant, &message.group_id).await {
-            Ok(members) => members.into_iter().map(|m| m.user_id).collect(),
-            Err(e) => {
-                tracing::error!(error = %e, group = %message.group_id, "reading members to push to");
-                return;
+    match event {
+        DomainEvent::MessageSent(message) => {
+            let users = members(state, envelope).await?;
+            if hub.any_online(tenant, &users) {
+                let data = json!({ "msgs": { &message.conversation_id: { "Msgs": [MsgDoc::of(message)] } } });
+                let skip = Some(message.client_msg_id.as_str());
+                hub.deliver(tenant, &users, &frame(PUSH_MESSAGES, envelope, data), skip);
             }
         }
-    };
-    if !hub.any_online(tenant, &recipients) {
-        return;
+        DomainEvent::MessageRevoked(revoked) => {
+            let users = members(state, envelope).await?;
+            if hub.any_online(tenant, &users) {
+                let now = messages::messages(state.reads(), tenant, &revoked.conversation_id, &[revoked.seq]).await?;
+                let data = json!({ "msgs": { &revoked.conversation_id: { "Msgs": now } } });
+                hub.deliver(tenant, &users, &frame(PUSH_MESSAGES, envelope, data), None);
+            }
+        }
+        DomainEvent::ConversationRead(read) => receipt(state, hub, envelope, read).await?,
+        _ => {}
     }
-    let frame = json!({
-        "reqIdentifier": PUSH_MESSAGES, "msgIncr": "", "operationID": envelope.operation_id,
-        "errCode": 0, "errMsg": "",
-        "data": { "msgs": { &message.conversation_id: { "Msgs": [MsgDoc::of(message)] } } },
-    });
-    let frame = Utf8Bytes::from(frame.to_string());
-    hub.deliver(tenant, &recipients, &frame, &message.client_msg_id);
+    Ok(())
+}
+
+async fn receipt(state: &AppState, hub: &Hub, envelope: &Envelope, read: &ConversationRead) -> Result<(), StoreError> {
+    let tenant = &envelope.tenant_id;
+    let seen = view::conversation(state.reads(), tenant, &read.user_id, &read.conversation_id, true).await?;
+    let Some(seen) = seen.filter(|v| v.membership.session_type == SINGLE_CHAT) else {
+        return Ok(());
+    };
+    let users = [read.user_id.clone(), seen.membership.peer_user_id];
+    if hub.any_online(tenant, &users) {
+        let data = json!({
+            "conversationID": read.conversation_id, "userID": read.user_id,
+            "hasReadSeq": read.has_read_seq, "seqs": read.seqs,
+        });
+        hub.deliver(tenant, &users, &frame(READ_RECEIPT, envelope, data), None);
+    }
+    Ok(())
 }

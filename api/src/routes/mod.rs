@@ -1,5 +1,6 @@
 //! HTTP routes and the success side of the reply envelope.
 
+mod conversation;
 mod friend;
 mod group;
 pub mod msg;
@@ -74,6 +75,24 @@ pub fn router(state: AppState) -> Router {
         .route("/msg/send_msg", post(msg::send_msg))
         .route("/msg/newest_seq", post(msg::newest_seq))
         .route("/msg/pull_msg_by_seq", post(msg::pull_msg_by_seq))
+        .route("/msg/revoke_msg", post(msg::revoke_msg))
+        .route("/msg/mark_msgs_as_read", post(msg::mark_msgs_as_read))
+        .route("/msg/mark_conversation_as_read", post(msg::mark_conversation_as_read))
+        .route("/msg/clear_conversation_msg", post(msg::clear_conversation_msg))
+        .route("/msg/delete_msgs", post(msg::delete_msgs))
+        .route(
+            "/conversation/get_sorted_conversation_list",
+            post(conversation::get_sorted_conversation_list),
+        )
+        .route("/conversation/set_conversations", post(conversation::set_conversations))
+        .route(
+            "/conversation/get_pinned_conversation_ids",
+            post(conversation::get_pinned_conversation_ids),
+        )
+        .route(
+            "/conversation/get_not_notify_conversation_ids",
+            post(conversation::get_not_notify_conversation_ids),
+        )
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
         .layer(middleware::from_fn(trace_request))
         .with_state(state)

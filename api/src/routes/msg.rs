@@ -4,14 +4,17 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use commands::conversation::ConversationCommand;
 use commands::group::GroupCommand;
-use commands::message::NewMessage;
+use commands::message::{NewMessage, Revocation};
 use commands::pair::PairCommand;
+use commands::user::UserCommand;
 use commands::{Command, CommandError};
 use events::message::{group_conversation_id, single_conversation_id, MessageSent, Receipt, SINGLE_CHAT};
 use events::DomainEvent;
 use infra::write_side::WriteError;
-use projections::messages;
+use projections::view::{self, ConversationView};
+use projections::{groups, messages};
 use schemas::message::*;
 use serde_json::{json, Value};
 
@@ -98,19 +101,52 @@ pub async fn send_msg(
     Ok(Reply::data(receipt)?.at(position))
 }
 
+/// The user's view of a conversation it is (or was) in: 1002 when the
+/// caller may not act for the user or the user is not in it, 1004 when the
+/// conversation does not exist.
+pub async fn open_conversation(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    conversation_id: &str,
+) -> Result<ConversationView, AppError> {
+    open_list(state, caller, user_id).await?;
+    let tenant = &caller.meta.tenant;
+    let found = view::conversation(
+        state.reads(),
+        tenant,
+        user_id,
+        conversation_id,
+        state.history_for_new_members,
+    )
+    .await?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let only = [conversation_id.to_owned()];
+    let has_messages = messages::max_seqs(state.reads(), tenant, &only).await?[conversation_id] > 0;
+    let is_group = match conversation_id.strip_prefix("sg_") {
+        Some(group_id) => groups::group(state.reads(), tenant, group_id).await?.is_some(),
+        None => false,
+    };
+    if has_messages || is_group {
+        return Err(AppError::no_permission(format!(
+            "{user_id} is not in conversation {conversation_id}"
+        )));
+    }
+    Err(CommandError::NotFound(format!("no conversation {conversation_id}")).into())
+}
+
 /// `{maxSeqs, minSeqs}` of every conversation the user is (or was) in:
 /// the seqs the user may see.
-pub async fn newest(state: &AppState, caller: &Caller, req: NewestSeqReq) -> Result<Value, AppError> {
+pub async fn newest(state: &AppState, caller: &Caller, req: UserReq) -> Result<Value, AppError> {
     open_list(state, caller, &req.user_id).await?;
     let tenant = &caller.meta.tenant;
-    let conversations = messages::conversations(state.reads(), tenant, &req.user_id).await?;
-    let ids: Vec<String> = conversations.iter().map(|c| c.conversation_id.clone()).collect();
-    let max = messages::max_seqs(state.reads(), tenant, &ids).await?;
+    let views = view::conversations(state.reads(), tenant, &req.user_id, None, state.history_for_new_members).await?;
     let (mut max_seqs, mut min_seqs) = (BTreeMap::new(), BTreeMap::new());
-    for c in conversations {
-        let (lo, hi) = c.visible(max[&c.conversation_id], state.history_for_new_members);
-        max_seqs.insert(c.conversation_id.clone(), hi);
-        min_seqs.insert(c.conversation_id, lo);
+    for v in views {
+        max_seqs.insert(v.membership.conversation_id.clone(), v.last);
+        min_seqs.insert(v.membership.conversation_id, v.first);
     }
     Ok(json!({ "maxSeqs": max_seqs, "minSeqs": min_seqs }))
 }
@@ -118,25 +154,20 @@ pub async fn newest(state: &AppState, caller: &Caller, req: NewestSeqReq) -> Res
 pub async fn newest_seq(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(req): ApiJson<NewestSeqReq>,
+    ApiJson(req): ApiJson<UserReq>,
 ) -> Result<Reply, AppError> {
     Reply::data(newest(&state, &caller, req).await?)
 }
 
 /// Per range, up to `num` of the messages the user may see.
 pub async fn pull(state: &AppState, caller: &Caller, req: PullMsgBySeqReq) -> Result<Value, AppError> {
-    open_list(state, caller, &req.user_id).await?;
     let tenant = &caller.meta.tenant;
     let descending = req.descending();
     let mut pulled = serde_json::Map::new();
     for range in req.seq_ranges {
         let conversation = &range.conversation_id;
-        let membership = messages::conversation(state.reads(), tenant, &req.user_id, conversation)
-            .await?
-            .ok_or_else(|| AppError::no_permission(format!("{} is not in conversation {conversation}", req.user_id)))?;
-        let max = messages::max_seqs(state.reads(), tenant, std::slice::from_ref(conversation)).await?;
-        let (lo, hi) = membership.visible(max[conversation], state.history_for_new_members);
-        let (from, to) = (range.begin.max(lo), range.end.min(hi));
+        let seen = open_conversation(state, caller, &req.user_id, conversation).await?;
+        let (from, to) = (range.begin.max(seen.first), range.end.min(seen.last));
         let seqs: Vec<u64> = if from > to {
             Vec::new()
         } else if descending {
@@ -147,10 +178,12 @@ pub async fn pull(state: &AppState, caller: &Caller, req: PullMsgBySeqReq) -> Re
         let is_end = seqs
             .last()
             .is_none_or(|last| *last == if descending { from } else { to });
-        let msgs = messages::messages(state.reads(), tenant, conversation, &seqs).await?;
+        let end_seq = seqs.last().copied().unwrap_or(0);
+        let shown: Vec<u64> = seqs.into_iter().filter(|s| seen.shows(*s)).collect();
+        let msgs = messages::messages(state.reads(), tenant, conversation, &shown).await?;
         pulled.insert(
             conversation.clone(),
-            json!({ "Msgs": msgs, "isEnd": is_end, "endSeq": seqs.last().copied().unwrap_or(0) }),
+            json!({ "Msgs": msgs, "isEnd": is_end, "endSeq": end_seq }),
         );
     }
     Ok(json!({ "msgs": pulled }))
@@ -162,4 +195,111 @@ pub async fn pull_msg_by_seq(
     ApiJson(req): ApiJson<PullMsgBySeqReq>,
 ) -> Result<Reply, AppError> {
     Reply::data(pull(&state, &caller, req).await?)
+}
+
+/// One-to-one: the sender (or an app admin). Group: the sender, the owner,
+/// an admin for ordinary members' messages (or an app admin).
+pub async fn revoke_msg(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<RevokeMsgReq>,
+) -> Result<Reply, AppError> {
+    let seen = open_conversation(&state, &caller, &req.user_id, &req.conversation_id).await?;
+    let tenant = &caller.meta.tenant;
+    let found = messages::messages(state.reads(), tenant, &req.conversation_id, &[req.seq]).await?;
+    let message = found
+        .into_iter()
+        .next()
+        .filter(|_| seen.shows(req.seq))
+        .ok_or_else(|| CommandError::NotFound(format!("no message {} in {}", req.seq, req.conversation_id)))?;
+    let revocation = Revocation {
+        conversation_id: req.conversation_id,
+        seq: req.seq,
+        revoker: req.user_id.clone(),
+        sender: message.send_id,
+        client_msg_id: message.client_msg_id,
+    };
+    let command = if seen.membership.session_type == SINGLE_CHAT {
+        Command::Pair(PairCommand::Revoke {
+            a: req.user_id,
+            b: seen.membership.peer_user_id,
+            revocation,
+        })
+    } else {
+        Command::Group(GroupCommand::Revoke {
+            group_id: seen.membership.group_id,
+            revocation,
+        })
+    };
+    let position = state.execute(&caller.meta, caller.actor(), command).await?;
+    Ok(Reply::empty().at(position))
+}
+
+/// A user's own side of its conversations, decided in its user scope.
+async fn for_user(
+    state: &AppState,
+    caller: &Caller,
+    user_id: String,
+    command: ConversationCommand,
+) -> Result<Reply, AppError> {
+    let command = Command::User(UserCommand::Conversation { user_id, command });
+    let position = state.execute(&caller.meta, caller.actor(), command).await?;
+    Ok(Reply::empty().at(position))
+}
+
+pub async fn mark_msgs_as_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ConversationSeqsReq>,
+) -> Result<Reply, AppError> {
+    let seen = open_conversation(&state, &caller, &req.user_id, &req.conversation_id).await?;
+    let command = ConversationCommand::MarkRead {
+        conversation_id: req.conversation_id,
+        has_read_seq: 0,
+        seqs: req.seqs,
+        max_seq: seen.last,
+    };
+    for_user(&state, &caller, req.user_id, command).await
+}
+
+pub async fn mark_conversation_as_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<MarkConversationAsReadReq>,
+) -> Result<Reply, AppError> {
+    let seen = open_conversation(&state, &caller, &req.user_id, &req.conversation_id).await?;
+    let command = ConversationCommand::MarkRead {
+        conversation_id: req.conversation_id,
+        has_read_seq: req.has_read_seq,
+        seqs: req.seqs,
+        max_seq: seen.last,
+    };
+    for_user(&state, &caller, req.user_id, command).await
+}
+
+pub async fn clear_conversation_msg(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ClearConversationMsgReq>,
+) -> Result<Reply, AppError> {
+    let mut max_seqs = BTreeMap::new();
+    for conversation in &req.conversation_ids {
+        let seen = open_conversation(&state, &caller, &req.user_id, conversation).await?;
+        max_seqs.insert(conversation.clone(), seen.last);
+    }
+    for_user(&state, &caller, req.user_id, ConversationCommand::Clear { max_seqs }).await
+}
+
+pub async fn delete_msgs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ConversationSeqsReq>,
+) -> Result<Reply, AppError> {
+    let seen = open_conversation(&state, &caller, &req.user_id, &req.conversation_id).await?;
+    let command = ConversationCommand::DeleteMessages {
+        conversation_id: req.conversation_id,
+        seqs: req.seqs,
+        max_seq: seen.last,
+    };
+    for_user(&state, &caller, req.user_id, command).await
 }
