@@ -170,3 +170,6 @@ impl Conversations {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -287,3 +287,129 @@ fn a_retried_group_message_gets_its_original_receipt() {
         .when(&user("mem"), in_group("mem", "c1"))
         .then_error(CommandError::AlreadySent(Receipt::of(&first)));
 }
+
+fn revoke(revoker: &str, sender: &str, seq: u64) -> Revocation {
+    Revocation {
+        conversation_id: "sg_g1".into(),
+        seq,
+        revoker: revoker.into(),
+        sender: sender.into(),
+        client_msg_id: format!("c{seq}"),
+    }
+}
+
+fn revoked(r: &Revocation, role: i32) -> DomainEvent {
+    DomainEvent::MessageRevoked(MessageRevoked {
+        conversation_id: r.conversation_id.clone(),
+        seq: r.seq,
+        revoker_user_id: r.revoker.clone(),
+        revoker_role: role,
+        revoke_time: NOW,
+        client_msg_id: r.client_msg_id.clone(),
+        source_message_send_id: r.sender.clone(),
+    })
+}
+
+fn in_group_revoke(r: &Revocation) -> Command {
+    Command::Group(GroupCommand::Revoke {
+        group_id: "g1".into(),
+        revocation: r.clone(),
+    })
+}
+
+/// The team with one message from each of own (1), adm (2) and mem (3).
+fn chatty_team() -> Vec<DomainEvent> {
+    let mut history = group_of(&[
+        ("own", ROLE_OWNER),
+        ("adm", ROLE_ADMIN),
+        ("adm2", ROLE_ADMIN),
+        ("mem", ROLE_MEMBER),
+        ("mem2", ROLE_MEMBER),
+    ]);
+    for (seq, sender) in [(1, "own"), (2, "adm"), (3, "mem")] {
+        history.push(group_sent(sender, &format!("c{seq}"), seq));
+    }
+    history
+}
+
+#[test]
+fn group_revocation_follows_rank() {
+    let senders = [(1, "own"), (2, "adm"), (3, "mem")];
+    // (revoker, role, may revoke the messages of own / adm / mem)
+    let matrix = [
+        ("own", ROLE_OWNER, [true, true, true]),
+        ("adm", ROLE_ADMIN, [false, true, true]),
+        ("adm2", ROLE_ADMIN, [false, false, true]),
+        ("mem", ROLE_MEMBER, [false, false, true]),
+        ("mem2", ROLE_MEMBER, [false, false, false]),
+    ];
+    for (revoker, role, allowed) in matrix {
+        for ((seq, sender), allowed) in senders.iter().zip(allowed) {
+            let r = revoke(revoker, sender, *seq);
+            let outcome = given(&chatty_team()).when(&user(revoker), in_group_revoke(&r));
+            if allowed {
+                outcome.then(&[revoked(&r, role)]);
+            } else {
+                outcome.then_error(CommandError::NoPermission(format!(
+                    "{revoker} may not revoke the message {seq} of {sender}"
+                )));
+            }
+        }
+    }
+    let r = revoke("root", "own", 1);
+    given(&chatty_team())
+        .when(&admin("root"), in_group_revoke(&r))
+        .then(&[revoked(&r, 0)]);
+}
+
+#[test]
+fn a_message_is_revoked_once_and_must_exist() {
+    let r = revoke("mem", "mem", 3);
+    let mut history = chatty_team();
+    history.push(revoked(&r, ROLE_MEMBER));
+    given(&history)
+        .when(&user("mem"), in_group_revoke(&r))
+        .then_error(CommandError::MsgAlreadyRevoked(3));
+    given(&chatty_team())
+        .when(&user("mem"), in_group_revoke(&revoke("mem", "mem", 4)))
+        .then_error(CommandError::NotFound("no message 4 in sg_g1".into()));
+}
+
+#[test]
+fn in_a_one_to_one_chat_only_the_sender_revokes() {
+    let r = Revocation {
+        conversation_id: "si_alice_bob".into(),
+        seq: 1,
+        revoker: "bob".into(),
+        sender: "alice".into(),
+        client_msg_id: "c1".into(),
+    };
+    let pair_revoke = |r: &Revocation| {
+        Command::Pair(PairCommand::Revoke {
+            a: "alice".into(),
+            b: "bob".into(),
+            revocation: r.clone(),
+        })
+    };
+    given(&[alice_to_bob("c1", 1)])
+        .when(&user("bob"), pair_revoke(&r))
+        .then_error(CommandError::NoPermission(
+            "only alice (who sent it) may revoke message 1".into(),
+        ));
+    let mine = Revocation {
+        revoker: "alice".into(),
+        ..r
+    };
+    let expected = DomainEvent::MessageRevoked(MessageRevoked {
+        conversation_id: "si_alice_bob".into(),
+        seq: 1,
+        revoker_user_id: "alice".into(),
+        revoker_role: 0,
+        revoke_time: NOW,
+        client_msg_id: "c1".into(),
+        source_message_send_id: "alice".into(),
+    });
+    given(&[alice_to_bob("c1", 1)])
+        .when(&user("alice"), pair_revoke(&mine))
+        .then(&[expected]);
+}
