@@ -85,6 +85,37 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     ok(server
         .post("/msg/send_msg", Some(&tokens[3]), send("dave", "carol", "", "four"))
         .await);
+    let more = [
+        ("/msg/send_msg", 0, send("alice", "bob", "", "five")),
+        (
+            "/msg/revoke_msg",
+            0,
+            json!({"conversationID": "si_alice_bob", "seq": 3, "userID": "alice"}),
+        ),
+        (
+            "/msg/mark_msgs_as_read",
+            1,
+            json!({"conversationID": "si_alice_bob", "seqs": [1], "userID": "bob"}),
+        ),
+        (
+            "/msg/delete_msgs",
+            3,
+            json!({"conversationID": "sg_g2", "seqs": [1], "userID": "dave"}),
+        ),
+        (
+            "/msg/clear_conversation_msg",
+            2,
+            json!({"conversationIDs": ["si_carol_dave"], "userID": "carol"}),
+        ),
+        (
+            "/conversation/set_conversations",
+            3,
+            json!({"userID": "dave", "conversation": {"conversationID": "si_carol_dave", "isPinned": true, "recvMsgOpt": 2}}),
+        ),
+    ];
+    for (path, i, body) in more {
+        ok(server.post(path, Some(&tokens[i]), body).await);
+    }
 
     let page = json!({"pageNumber": 1, "showNumber": 50});
     let mut queries = vec![(
@@ -134,6 +165,15 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
         tokens[0].clone(),
         json!({"userID": "alice", "seqRanges": ranges[..1].to_vec(), "order": 1}),
     ));
+    for (i, user) in users.iter().enumerate() {
+        for path in [
+            "/conversation/get_sorted_conversation_list",
+            "/conversation/get_pinned_conversation_ids",
+            "/conversation/get_not_notify_conversation_ids",
+        ] {
+            queries.push((path, tokens[i].clone(), json!({"userID": user})));
+        }
+    }
     let mut before = Vec::new();
     for (path, token, body) in &queries {
         before.push(server.post(path, Some(token), body.clone()).await);
@@ -143,9 +183,11 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     let groups = &before[17]["data"]["groupInfos"];
     assert_eq!(groups[0]["ownerUserID"], "carol", "{groups}");
     assert_eq!(groups[1]["status"], 2, "{groups}");
-    assert_eq!(before[34]["data"]["maxSeqs"]["si_alice_bob"], 2, "{}", before[34]);
-    let pulled = &before.last().unwrap()["data"]["msgs"]["si_alice_bob"]["Msgs"];
-    assert_eq!(pulled[0]["content"]["content"], "two", "{pulled}");
+    assert_eq!(before[34]["data"]["maxSeqs"]["si_alice_bob"], 3, "{}", before[34]);
+    let alices = before.iter().rev().nth(11).unwrap();
+    assert_eq!(alices["data"]["unreadTotal"], 1, "carol's group message: {alices}");
+    let daves = before.iter().rev().nth(1).unwrap();
+    assert_eq!(daves["data"]["conversationIDs"], json!(["si_carol_dave"]), "{daves}");
     let query = json!({"userIDs": ["alice"]});
     let before_other = server
         .post_as("2000", "/user/get_users_info", Some(&other), query.clone())
@@ -156,7 +198,7 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(
-        report.contains("from 35 events") && report.contains("events/s"),
+        report.contains("from 41 events") && report.contains("events/s"),
         "{report}"
     );
 
