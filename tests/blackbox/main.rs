@@ -7,6 +7,7 @@
 mod harness;
 
 mod auth;
+mod conversations;
 mod durability;
 mod embedded;
 mod friends;
