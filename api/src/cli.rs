@@ -34,6 +34,75 @@ pub enum Command {
     /// Print a token for a user, signed with the server's secret (how app
     /// admins, who cannot self-register, get theirs).
     AdminToken(AdminTokenArgs),
+    /// Query the event history of a running server (app admins): matching
+    /// events as JSON lines, oldest first; `audit state` for time travel.
+    Audit(AuditArgs),
+}
+
+/// How the audit commands reach a server.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Base URL of a running Parley API node.
+    #[arg(long, env = "PARLEY_URL", default_value = "http://127.0.0.1:10002", global = true)]
+    pub url: String,
+    /// An app admin's token (see `parley admin-token`).
+    #[arg(
+        long,
+        env = "PARLEY_TOKEN",
+        default_value = "",
+        hide_default_value = true,
+        global = true
+    )]
+    pub token: String,
+    /// The tenant whose history to read (the token's own).
+    #[arg(long, env = "PARLEY_TENANT", default_value = "1000", global = true)]
+    pub tenant: String,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(subcommand)]
+    pub state: Option<AuditCommand>,
+    /// Only the events of this stream (e.g. group:1000:g1).
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Only events where this user is the actor or a subject.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only events of these types (repeatable).
+    #[arg(long = "event-type")]
+    pub event_types: Vec<String>,
+    /// Only events of this operationID.
+    #[arg(long)]
+    pub operation_id: Option<String>,
+    /// Only events at or after this time (RFC 3339 or milliseconds).
+    #[arg(long)]
+    pub from_time: Option<String>,
+    /// Only events at or before this time (RFC 3339 or milliseconds).
+    #[arg(long)]
+    pub to_time: Option<String>,
+    /// Only events at or after this log position.
+    #[arg(long)]
+    pub from_position: Option<u64>,
+    /// Events fetched per request (1..=1000).
+    #[arg(long, default_value_t = 1000)]
+    pub page: usize,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Print one stream's decision state as of a log position or a time.
+    State {
+        /// The stream (decision key), e.g. group:1000:g1.
+        #[arg(long)]
+        stream: String,
+        /// A log position or an RFC 3339 time (2026-11-26T10:00:00Z).
+        #[arg(long)]
+        at: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

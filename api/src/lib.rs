@@ -1,6 +1,7 @@
 //! Parley's HTTP API: axum routes, authentication, tenancy and the reply
 //! envelope, over the write side and read models of `infra`.
 
+mod audit_cli;
 mod auth;
 pub mod cli;
 mod deploy;
@@ -13,5 +14,6 @@ mod secret;
 mod server;
 mod state;
 
+pub use audit_cli::audit;
 pub use auth::mint_token;
 pub use server::{rebuild, serve, work};

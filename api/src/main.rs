@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Project(args) => api::work(args, true).await,
         Command::Rebuild(args) => api::rebuild(args).await,
         Command::AdminToken(args) => api::mint_token(args).map(|token| println!("{token}")),
+        Command::Audit(args) => api::audit(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

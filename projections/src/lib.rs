@@ -2,6 +2,7 @@
 //! documents; queries read those documents. Both go through the
 //! [`DocSource`] trait, which the embedded store and MongoDB implement.
 
+pub mod audit;
 mod batch;
 pub mod conversations;
 pub mod friends;
@@ -29,4 +30,8 @@ pub const LISTS: &[&str] = &[
     groups::REQUESTS_SENT,
     messages::USER_CONVERSATIONS,
     conversations::SETTINGS,
+    audit::EVENTS,
+    audit::BY_STREAM,
+    audit::BY_USER,
+    audit::BY_OPERATION,
 ];

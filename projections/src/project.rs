@@ -2,7 +2,7 @@
 
 use events::{DomainEvent, Envelope};
 
-use crate::{conversations, friends, groups, messages, users, Batch, StoreError};
+use crate::{audit, conversations, friends, groups, messages, users, Batch, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -24,6 +24,7 @@ impl ProjectionError {
 
 /// Applies one event to every read model it concerns.
 pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
+    audit::project(envelope, batch)?;
     match event {
         DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {
             users::project(envelope, event, batch).await

@@ -19,6 +19,17 @@ pub trait DocSource: Send + Sync {
     /// owner's list through an index in every backend.
     async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError>;
 
+    /// Up to `limit` documents of one list (see `scan_prefix`) whose ids
+    /// come after `prefix` + `after` (all of them without `after`), in id
+    /// order: a page of a long list.
+    async fn scan_after(
+        &self,
+        collection: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Value>, StoreError>;
+
     /// Several documents at once, in the order of `ids` (missing ones left
     /// out). Backends override this with one round trip.
     async fn get_many(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {

@@ -1,6 +1,7 @@
 //! Wire types of the HTTP API (`../shared/spec/c-api.md`): the reply
 //! envelope, request and response bodies, and the validation of inputs.
 
+pub mod audit;
 pub mod conversation;
 mod envelope;
 pub mod friend;

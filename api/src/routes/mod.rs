@@ -1,5 +1,6 @@
 //! HTTP routes and the success side of the reply envelope.
 
+mod audit;
 mod conversation;
 mod friend;
 mod group;
@@ -72,6 +73,8 @@ pub fn router(state: AppState) -> Router {
             post(group::get_user_req_group_application_list),
         )
         .route("/ws", get(crate::gateway::connect))
+        .route("/audit/events", post(audit::events))
+        .route("/audit/state", post(audit::state))
         .route("/msg/send_msg", post(msg::send_msg))
         .route("/msg/newest_seq", post(msg::newest_seq))
         .route("/msg/pull_msg_by_seq", post(msg::pull_msg_by_seq))

@@ -3,6 +3,7 @@
 //! checkpoints keyed by log partition. A batch and its checkpoint are one
 //! redb write transaction.
 
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -110,6 +111,29 @@ impl DocSource for EmbeddedStore {
         let (start, end) = (key(collection, prefix), key(collection, &prefix_end(prefix)));
         let mut found = Vec::new();
         for entry in table.range(start.as_str()..end.as_str()).map_err(store_err)? {
+            let (_, bytes) = entry.map_err(store_err)?;
+            found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
+        }
+        Ok(found)
+    }
+
+    async fn scan_after(
+        &self,
+        collection: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Value>, StoreError> {
+        let txn = self.db.begin_read().map_err(store_err)?;
+        let table = txn.open_table(DOCS).map_err(store_err)?;
+        let start = match after {
+            Some(after) => Bound::Excluded(key(collection, &format!("{prefix}{after}"))),
+            None => Bound::Included(key(collection, prefix)),
+        };
+        let end = Bound::Excluded(key(collection, &prefix_end(prefix)));
+        let range = (start.as_ref().map(String::as_str), end.as_ref().map(String::as_str));
+        let mut found = Vec::new();
+        for entry in table.range::<&str>(range).map_err(store_err)?.take(limit) {
             let (_, bytes) = entry.map_err(store_err)?;
             found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
         }

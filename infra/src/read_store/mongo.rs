@@ -184,6 +184,28 @@ impl DocSource for MongoStore {
         let docs: Vec<Document> = cursor.try_collect().await.map_err(store_err)?;
         Ok(docs.into_iter().map(to_json).collect())
     }
+
+    async fn scan_after(
+        &self,
+        collection: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Value>, StoreError> {
+        let filter = match after {
+            Some(after) => doc! {LIST: prefix, "_id": {"$gt": format!("{prefix}{after}")}},
+            None => doc! {LIST: prefix},
+        };
+        let cursor = self
+            .docs(collection)
+            .find(filter)
+            .sort(doc! {"_id": 1})
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await
+            .map_err(store_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(store_err)?;
+        Ok(docs.into_iter().map(to_json).collect())
+    }
 }
 
 #[async_trait]
