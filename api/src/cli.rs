@@ -30,7 +30,12 @@ pub enum Command {
     /// Drop the read models and rebuild them by replaying the event log.
     /// Embedded: run it while no server uses the data dir. Kafka: stop the
     /// projector workers first.
-    Rebuild(BackendArgs),
+    Rebuild(RebuildArgs),
+    /// Rebuild the read models into a scratch store and compare them with
+    /// the live ones, document by document; exits 1 on any difference.
+    /// Embedded: run it while no server uses the data dir. Kafka: run it
+    /// while no command is being written (the live models must be caught up).
+    Verify(BackendArgs),
     /// Print a token for a user, signed with the server's secret (how app
     /// admins, who cannot self-register, get theirs).
     AdminToken(AdminTokenArgs),
@@ -192,6 +197,17 @@ pub struct ServeArgs {
     /// joined (`--group-history-for-new-members false` hides them).
     #[arg(long, env = "PARLEY_GROUP_HISTORY_FOR_NEW_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_history_for_new_members: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Rebuild only this projection (users, friends, groups, messages,
+    /// conversations or audit): the whole log is replayed into a scratch
+    /// store and this projection's collections replace the live ones.
+    #[arg(long)]
+    pub projection: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,7 @@
 //! The two deployments, chosen by configuration: what a process opens and
 //! runs for each role.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use infra::event_log::{EmbeddedLog, EventLog};
@@ -146,4 +147,54 @@ pub async fn rebuild(args: &BackendArgs) -> Result<u64, BoxError> {
     let events = projector.catch_up(log.as_ref()).await?;
     log.close().await;
     Ok(events)
+}
+
+/// Read models rebuilt from the whole log into a scratch store, beside
+/// the live ones: what `verify` compares with and `rebuild --projection`
+/// copies from. Dropped with `Scratch::discard`.
+pub struct Scratch {
+    pub live: Arc<dyn ReadStore>,
+    pub fresh: Arc<dyn ReadStore>,
+    pub events: u64,
+    dir: Option<PathBuf>,
+}
+
+impl Scratch {
+    pub async fn discard(self) -> Result<(), BoxError> {
+        match self.dir {
+            Some(dir) => {
+                drop(self.fresh);
+                std::fs::remove_dir_all(dir)?;
+            }
+            None => self.fresh.reset().await?,
+        }
+        Ok(())
+    }
+}
+
+pub async fn scratch(args: &BackendArgs) -> Result<Scratch, BoxError> {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    if is_scale_out(args)? {
+        let live = mongo(args).await?;
+        let database = format!("{}_scratch_{}", args.mongodb_database, &tag[..12]);
+        let fresh: Arc<dyn ReadStore> = Arc::new(MongoStore::connect(&args.mongodb_uri, &database).await?);
+        let events = kafka::rebuild(&kafka_config(args), fresh.clone()).await?;
+        return Ok(Scratch {
+            live,
+            fresh,
+            events,
+            dir: None,
+        });
+    }
+    let Embedded { log, store } = embedded(args)?;
+    let dir = std::env::temp_dir().join(format!("parley-scratch-{tag}"));
+    let fresh: Arc<dyn ReadStore> = Arc::new(EmbeddedStore::open(&dir)?);
+    let events = Projector::new(fresh.clone()).await?.catch_up(log.as_ref()).await?;
+    log.close().await;
+    Ok(Scratch {
+        live: store,
+        fresh,
+        events,
+        dir: Some(dir),
+    })
 }

@@ -16,4 +16,4 @@ mod state;
 
 pub use audit_cli::audit;
 pub use auth::mint_token;
-pub use server::{rebuild, serve, work};
+pub use server::{rebuild, serve, verify, work};

@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Write(args) => api::work(args, false).await,
         Command::Project(args) => api::work(args, true).await,
         Command::Rebuild(args) => api::rebuild(args).await,
+        Command::Verify(args) => api::verify(args).await,
         Command::AdminToken(args) => api::mint_token(args).map(|token| println!("{token}")),
         Command::Audit(args) => api::audit(args).await,
     };

@@ -1,13 +1,14 @@
 //! Start-up, serving and shutdown, and the `rebuild` command.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::auth::Tokens;
-use crate::cli::{BackendArgs, ServeArgs};
+use crate::cli::{BackendArgs, RebuildArgs, ServeArgs};
 use crate::deploy::{self, BoxError};
 use crate::gateway;
 use crate::routes::router;
@@ -71,14 +72,69 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// `parley rebuild`: drops the read models and replays the whole log.
-pub async fn rebuild(args: BackendArgs) -> Result<(), BoxError> {
+/// `parley rebuild`: drops the read models and replays the whole log (or,
+/// with `--projection`, replaces one projection's collections with a fresh
+/// replay of it).
+pub async fn rebuild(args: RebuildArgs) -> Result<(), BoxError> {
     let started = Instant::now();
-    let events = deploy::rebuild(&args).await?;
+    let (events, what) = match &args.projection {
+        None => (deploy::rebuild(&args.backend).await?, "read models".to_owned()),
+        Some(name) => {
+            let collections = projections::collections_of(name).ok_or_else(|| {
+                let names: Vec<&str> = projections::PROJECTIONS.iter().map(|(n, _)| *n).collect();
+                format!("no projection {name:?}; there are {}", names.join(", "))
+            })?;
+            let scratch = deploy::scratch(&args.backend).await?;
+            for collection in collections {
+                let fresh = scratch.fresh.documents(collection).await?;
+                scratch.live.replace(collection, fresh).await?;
+            }
+            let events = scratch.events;
+            scratch.discard().await?;
+            (events, format!("projection {name}"))
+        }
+    };
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "rebuilt read models from {events} events in {secs:.2} s ({:.0} events/s)",
+        "rebuilt {what} from {events} events in {secs:.2} s ({:.0} events/s)",
         events as f64 / secs.max(1e-9)
     );
+    Ok(())
+}
+
+/// `parley verify`: a fresh replay into a scratch store, compared with the
+/// live read models document by document.
+pub async fn verify(args: BackendArgs) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let scratch = deploy::scratch(&args).await?;
+    let mut differences = 0usize;
+    let mut documents = 0usize;
+    for (projection, collections) in projections::PROJECTIONS {
+        for collection in *collections {
+            let live: BTreeMap<String, Value> = scratch.live.documents(collection).await?.into_iter().collect();
+            let fresh: BTreeMap<String, Value> = scratch.fresh.documents(collection).await?.into_iter().collect();
+            documents += fresh.len();
+            for id in live.keys().chain(fresh.keys()).collect::<BTreeSet<_>>() {
+                let verdict = match (live.get(id), fresh.get(id)) {
+                    (Some(l), Some(f)) if l == f => continue,
+                    (Some(l), Some(f)) => format!("differs\n  live:   {l}\n  replay: {f}"),
+                    (Some(_), None) => "is live but not in the replay".to_owned(),
+                    (None, Some(_)) => "is missing from the live read models".to_owned(),
+                    (None, None) => continue,
+                };
+                differences += 1;
+                println!("{projection}: {collection}/{id} {verdict}");
+            }
+        }
+    }
+    let events = scratch.events;
+    scratch.discard().await?;
+    let secs = started.elapsed().as_secs_f64();
+    if differences > 0 {
+        return Err(
+            format!("{differences} differences between the live read models and a replay of {events} events").into(),
+        );
+    }
+    println!("verified {documents} documents against a replay of {events} events in {secs:.2} s: identical");
     Ok(())
 }

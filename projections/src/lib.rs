@@ -35,3 +35,47 @@ pub const LISTS: &[&str] = &[
     audit::BY_USER,
     audit::BY_OPERATION,
 ];
+
+/// Every projection by name, with the collections it writes: what
+/// `parley rebuild --projection` and `parley verify` work on.
+pub const PROJECTIONS: &[(&str, &[&str])] = &[
+    ("users", &[users::PROFILES, users::CREDENTIALS]),
+    (
+        "friends",
+        &[
+            friends::FRIENDS,
+            friends::REQUESTS_RECEIVED,
+            friends::REQUESTS_SENT,
+            friends::BLACKS,
+        ],
+    ),
+    (
+        "groups",
+        &[
+            groups::GROUPS,
+            groups::MEMBERS,
+            groups::JOINED,
+            groups::REQUESTS_RECEIVED,
+            groups::REQUESTS_SENT,
+        ],
+    ),
+    (
+        "messages",
+        &[
+            messages::MESSAGES,
+            messages::RECEIPTS,
+            messages::SEQS,
+            messages::USER_CONVERSATIONS,
+        ],
+    ),
+    ("conversations", &[conversations::SETTINGS]),
+    (
+        "audit",
+        &[audit::EVENTS, audit::BY_STREAM, audit::BY_USER, audit::BY_OPERATION],
+    ),
+];
+
+/// The collections of the projection named `name`.
+pub fn collections_of(name: &str) -> Option<&'static [&'static str]> {
+    PROJECTIONS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}

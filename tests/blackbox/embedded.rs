@@ -64,3 +64,63 @@ async fn rebuild_refuses_a_data_dir_in_use() {
     let token = server.user("alice").await;
     assert_eq!(server.users_info(&token, &["alice"]).await[0]["userID"], "alice");
 }
+
+/// `parley verify` finds a read-model document that differs from a replay
+/// of the log, and `parley rebuild --projection` repairs just that one.
+#[tokio::test]
+async fn verify_catches_a_corrupted_read_model_and_rebuild_repairs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &[]);
+    let alice = server.user("alice").await;
+    server.user("bob").await;
+    let rename = serde_json::json!({"userInfo": {"userID": "alice", "nickname": "Ally"}});
+    assert_eq!(
+        server.post("/user/update_user_info_ex", Some(&alice), rename).await["errCode"],
+        0
+    );
+    assert!(server.stop().success());
+    let run = |args: &[&str]| {
+        let out = parley().args(args).arg("--data-dir").arg(dir.path()).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.success(),
+            stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, _) = run(&["verify"]);
+    assert!(ok && stdout.contains("identical"), "{stdout}");
+
+    // Corrupt alice's profile behind the server's back.
+    {
+        let db = redb::Database::open(dir.path().join("read-models.redb")).unwrap();
+        let docs: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("docs");
+        let txn = db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(docs).unwrap();
+            let key = "users/1000:alice";
+            let stored = redb::ReadableTable::get(&table, key).unwrap().unwrap().value().to_vec();
+            let mut profile: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+            profile["nickname"] = "Mallory".into();
+            table
+                .insert(key, serde_json::to_vec(&profile).unwrap().as_slice())
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let (ok, stdout, stderr) = run(&["verify"]);
+    assert!(!ok, "verify must fail on a corrupted read model");
+    assert!(
+        stdout.contains("users: users/1000:alice differs") && stdout.contains("Mallory") && stdout.contains("Ally"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 differences"), "{stderr}");
+
+    let (ok, stdout, _) = run(&["rebuild", "--projection", "users"]);
+    assert!(ok && stdout.contains("rebuilt projection users"), "{stdout}");
+    let (ok, stdout, _) = run(&["verify"]);
+    assert!(ok && stdout.contains("identical"), "{stdout}");
+    let server = Server::start_in(dir.path(), &[]);
+    let profile = server.users_info(&alice, &["alice"]).await;
+    assert_eq!(profile[0]["nickname"], "Ally");
+}

@@ -171,6 +171,48 @@ impl ReadStore for EmbeddedStore {
         .await
     }
 
+    async fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        let store = self.clone();
+        let collection = collection.to_owned();
+        blocking(move || {
+            let txn = store.db.begin_read().map_err(store_err)?;
+            let table = txn.open_table(DOCS).map_err(store_err)?;
+            let (start, end) = (key(&collection, ""), key(&collection, &prefix_end("")));
+            let skip = collection.len() + 1;
+            let mut found = Vec::new();
+            for entry in table.range(start.as_str()..end.as_str()).map_err(store_err)? {
+                let (k, bytes) = entry.map_err(store_err)?;
+                let doc = serde_json::from_slice(bytes.value()).map_err(store_err)?;
+                found.push((k.value()[skip..].to_owned(), doc));
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn replace(&self, collection: &str, docs: Vec<(String, Value)>) -> Result<(), StoreError> {
+        let store = self.clone();
+        let collection = collection.to_owned();
+        blocking(move || {
+            let txn = store.db.begin_write().map_err(store_err)?;
+            {
+                let mut table = txn.open_table(DOCS).map_err(store_err)?;
+                let (start, end) = (key(&collection, ""), key(&collection, &prefix_end("")));
+                table
+                    .retain_in::<&str, _>(start.as_str()..end.as_str(), |_, _| false)
+                    .map_err(store_err)?;
+                for (id, doc) in docs {
+                    let bytes = serde_json::to_vec(&doc).map_err(store_err)?;
+                    table
+                        .insert(key(&collection, &id).as_str(), bytes.as_slice())
+                        .map_err(store_err)?;
+                }
+            }
+            txn.commit().map_err(store_err)
+        })
+        .await
+    }
+
     fn as_source(&self) -> &dyn DocSource {
         self
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use projections::{Change, DocSource, StoreError};
+use serde_json::Value;
 
 pub use embedded::EmbeddedStore;
 pub use mongo::MongoStore;
@@ -29,6 +30,12 @@ pub trait ReadStore: DocSource {
 
     /// Drops every read model and the checkpoint.
     async fn reset(&self) -> Result<(), StoreError>;
+
+    /// Every document of a collection with its id, in id order.
+    async fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError>;
+
+    /// Replaces a whole collection with `docs`; checkpoints are untouched.
+    async fn replace(&self, collection: &str, docs: Vec<(String, Value)>) -> Result<(), StoreError>;
 
     /// Upcast to the query interface.
     fn as_source(&self) -> &dyn DocSource;

@@ -244,6 +244,36 @@ impl ReadStore for MongoStore {
         self.db.drop().await.map_err(store_err)
     }
 
+    async fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        let cursor = self
+            .docs(collection)
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(store_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(store_err)?;
+        Ok(docs
+            .into_iter()
+            .map(|d| (d.get_str("_id").unwrap_or_default().to_owned(), to_json(d)))
+            .collect())
+    }
+
+    async fn replace(&self, collection: &str, docs: Vec<(String, Value)>) -> Result<(), StoreError> {
+        let target = self.docs(collection);
+        target.delete_many(doc! {}).await.map_err(store_err)?;
+        let mut inserts = Vec::with_capacity(docs.len());
+        for (id, doc) in docs {
+            let mut d = mongodb::bson::to_document(&doc).map_err(store_err)?;
+            d.insert("_id", id.as_str());
+            d.insert(LIST, list_prefix(&id));
+            inserts.push(d);
+        }
+        if !inserts.is_empty() {
+            target.insert_many(inserts).await.map_err(store_err)?;
+        }
+        Ok(())
+    }
+
     fn as_source(&self) -> &dyn DocSource {
         self
     }
