@@ -107,6 +107,12 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
     let Embedded { log, store } = embedded(args)?;
     let write = WriteSide::recover(log.clone()).await?;
     let projector = Projector::new(store.clone()).await?;
+    // Serve only once the read models include everything already durable:
+    // a restart never answers from read models behind the log.
+    let caught_up = projector.catch_up(log.as_ref()).await?;
+    if caught_up > 0 {
+        tracing::info!(events = caught_up, "read models caught up with the log");
+    }
     let progress = ReadProgress::Local(projector.applied());
     let (tail, following) = tail::follow_embedded(log.clone(), stopped.clone());
     let projecting = tokio::spawn(projector.run(log.clone(), stopped));

@@ -124,3 +124,34 @@ async fn verify_catches_a_corrupted_read_model_and_rebuild_repairs_it() {
     let profile = server.users_info(&alice, &["alice"]).await;
     assert_eq!(profile[0]["nickname"], "Ally");
 }
+
+/// A log written before `UserRegistered` v2 (tests/fixtures/schema-v1):
+/// today's server upcasts every stored v1 event and answers every query as
+/// the old server did.
+#[tokio::test]
+async fn a_server_on_a_v1_log_answers_as_before() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/schema-v1");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture.join("events.log"), dir.path().join("events.log")).unwrap();
+    let answers: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("answers.json")).unwrap()).unwrap();
+    let server = Server::start_in(dir.path(), &[]);
+    let mut tokens = std::collections::HashMap::new();
+    for answer in &answers {
+        let user = answer["user"].as_str().unwrap();
+        let token = match user {
+            ADMIN => admin_token(),
+            _ => match tokens.get(user) {
+                Some(token) => String::clone(token),
+                None => {
+                    let token = server.login(user).await;
+                    tokens.insert(user.to_owned(), token.clone());
+                    token
+                }
+            },
+        };
+        let path = answer["path"].as_str().unwrap();
+        let reply = server.post(path, Some(&token), answer["body"].clone()).await;
+        assert_eq!(reply, answer["reply"], "{path} as {user}");
+    }
+}
