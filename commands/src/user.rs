@@ -1,6 +1,6 @@
 //! The `user:` decision scope: registration and profile.
 
-use events::user::{UserProfileUpdated, UserRegistered};
+use events::user::{PersonalData, UserProfileUpdated, UserRegistered};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
@@ -70,9 +70,9 @@ impl UserState {
         match event {
             DomainEvent::UserRegistered(e) => {
                 self.profile = Some(Profile {
-                    nickname: e.nickname.clone(),
-                    face_url: e.face_url.clone(),
-                    ex: e.ex.clone(),
+                    nickname: e.profile.nickname.clone(),
+                    face_url: e.profile.face_url.clone(),
+                    ex: e.profile.ex.clone(),
                     password_hash: e.password_hash.clone(),
                     create_time: e.create_time,
                 });
@@ -100,9 +100,11 @@ impl UserState {
                 }
                 Ok(vec![DomainEvent::UserRegistered(UserRegistered {
                     user_id: user_id.clone(),
-                    nickname: nickname.clone(),
-                    face_url: face_url.clone(),
-                    ex: ex.clone(),
+                    profile: PersonalData {
+                        nickname: nickname.clone(),
+                        face_url: face_url.clone(),
+                        ex: ex.clone(),
+                    },
                     password_hash: password_hash.clone(),
                     create_time: now_ms,
                 })])
@@ -159,9 +161,11 @@ mod tests {
     fn registered(user_id: &str) -> DomainEvent {
         DomainEvent::UserRegistered(UserRegistered {
             user_id: user_id.into(),
-            nickname: "Alice".into(),
-            face_url: "https://cdn/a.png".into(),
-            ex: String::new(),
+            profile: PersonalData {
+                nickname: "Alice".into(),
+                face_url: "https://cdn/a.png".into(),
+                ex: String::new(),
+            },
             password_hash: "$argon2id$hash".into(),
             create_time: given::NOW,
         })

@@ -10,6 +10,8 @@ use crate::friend::*;
 use crate::group::*;
 use crate::message::{MessageRevoked, MessageSent};
 use crate::user::{UserProfileUpdated, UserRegistered};
+#[cfg(test)]
+use crate::user::PersonalData;
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
 /// payload)`; see [`DomainEvent::from_stored`].
@@ -44,15 +46,23 @@ pub enum DomainEvent {
     MessagesDeleted(MessagesDeleted),
 }
 
-/// Every stored event type with its decoder from the current schema
-/// version (1 for all of them so far).
+/// Every stored event type with the schema version this build writes, and
+/// its decoder from that version (older versions are upcast first, see
+/// `crate::upcast`).
 macro_rules! event_types {
-    ($($variant:ident),* $(,)?) => {
+    ($($variant:ident: $version:literal),* $(,)?) => {
         impl DomainEvent {
             /// The stored type name.
             pub fn event_type(&self) -> &'static str {
                 match self {
                     $(DomainEvent::$variant(_) => stringify!($variant),)*
+                }
+            }
+
+            /// The schema version this build writes for the event's type.
+            pub fn schema_version(&self) -> u32 {
+                match self {
+                    $(DomainEvent::$variant(_) => $version,)*
                 }
             }
 
@@ -66,8 +76,9 @@ macro_rules! event_types {
             /// Reads a stored event of any known schema version into the
             /// current domain type (upcasting older versions).
             pub fn from_stored(event_type: &str, version: u32, payload: &Value) -> Result<Self, UpcastError> {
+                let (version, payload) = crate::upcast::to_current(event_type, version, payload)?;
                 match (event_type, version) {
-                    $((stringify!($variant), 1) => parse(event_type, version, payload).map(DomainEvent::$variant),)*
+                    $((stringify!($variant), $version) => parse(event_type, version, &payload).map(DomainEvent::$variant),)*
                     $((stringify!($variant), _))|* => Err(UpcastError::UnknownVersion {
                         event_type: event_type.to_owned(),
                         version,
@@ -80,33 +91,33 @@ macro_rules! event_types {
 }
 
 event_types!(
-    UserRegistered,
-    UserProfileUpdated,
-    FriendRequested,
-    FriendRequestHandled,
-    FriendAdded,
-    FriendDeleted,
-    FriendUpdated,
-    BlackAdded,
-    BlackRemoved,
-    GroupCreated,
-    GroupInfoSet,
-    GroupMemberJoined,
-    GroupJoinRequested,
-    GroupJoinRequestHandled,
-    GroupMemberQuit,
-    GroupMemberKicked,
-    GroupOwnerTransferred,
-    GroupDismissed,
-    GroupMemberMuted,
-    GroupMemberMuteCancelled,
-    GroupMuteSet,
-    MessageSent,
-    MessageRevoked,
-    ConversationSettingsSet,
-    ConversationRead,
-    ConversationCleared,
-    MessagesDeleted,
+    UserRegistered: 2,
+    UserProfileUpdated: 1,
+    FriendRequested: 1,
+    FriendRequestHandled: 1,
+    FriendAdded: 1,
+    FriendDeleted: 1,
+    FriendUpdated: 1,
+    BlackAdded: 1,
+    BlackRemoved: 1,
+    GroupCreated: 1,
+    GroupInfoSet: 1,
+    GroupMemberJoined: 1,
+    GroupJoinRequested: 1,
+    GroupJoinRequestHandled: 1,
+    GroupMemberQuit: 1,
+    GroupMemberKicked: 1,
+    GroupOwnerTransferred: 1,
+    GroupDismissed: 1,
+    GroupMemberMuted: 1,
+    GroupMemberMuteCancelled: 1,
+    GroupMuteSet: 1,
+    MessageSent: 1,
+    MessageRevoked: 1,
+    ConversationSettingsSet: 1,
+    ConversationRead: 1,
+    ConversationCleared: 1,
+    MessagesDeleted: 1,
 );
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -121,13 +132,6 @@ pub enum UpcastError {
         version: u32,
         reason: String,
     },
-}
-
-impl DomainEvent {
-    /// The schema version this build writes for the event's type.
-    pub fn schema_version(&self) -> u32 {
-        1
-    }
 }
 
 fn to_value<T: Serialize>(event: &T) -> Value {
@@ -151,9 +155,11 @@ mod tests {
     fn registered() -> DomainEvent {
         DomainEvent::UserRegistered(UserRegistered {
             user_id: "alice".into(),
-            nickname: "Alice".into(),
-            face_url: String::new(),
-            ex: String::new(),
+            profile: PersonalData {
+                nickname: "Alice".into(),
+                face_url: String::new(),
+                ex: String::new(),
+            },
             password_hash: "$argon2id$v=19$...".into(),
             create_time: 1_700_000_000_000,
         })

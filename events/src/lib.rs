@@ -11,6 +11,7 @@ pub mod group;
 pub mod message;
 pub mod position;
 mod stream_key;
+mod upcast;
 pub mod user;
 
 pub use domain::{DomainEvent, UpcastError};

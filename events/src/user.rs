@@ -2,17 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a user tells about itself: kept together in the events, as the
+/// personal data of the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalData {
+    pub nickname: String,
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    pub ex: String,
+}
+
 /// A user registered itself. The password is only ever held as an argon2
 /// PHC string.
+///
+/// Schema version 2; version 1 had `nickname`, `faceURL` and `ex` at the
+/// top level instead of in `profile` (see `crate::upcast`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRegistered {
     #[serde(rename = "userID")]
     pub user_id: String,
-    pub nickname: String,
-    #[serde(rename = "faceURL")]
-    pub face_url: String,
-    pub ex: String,
+    pub profile: PersonalData,
     pub password_hash: String,
     /// Milliseconds since the Unix epoch.
     pub create_time: i64,

@@ -46,9 +46,9 @@ pub(crate) async fn project(
             let id = doc_id(tenant, &e.user_id);
             let profile = UserDoc {
                 user_id: e.user_id.clone(),
-                nickname: e.nickname.clone(),
-                face_url: e.face_url.clone(),
-                ex: e.ex.clone(),
+                nickname: e.profile.nickname.clone(),
+                face_url: e.profile.face_url.clone(),
+                ex: e.profile.ex.clone(),
                 create_time: e.create_time,
                 app_manger_level: 0,
                 global_recv_msg_opt: 0,
