@@ -65,7 +65,6 @@ pub struct ServerArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct AuditArgs {
     #[command(flatten)]
     pub server: ServerArgs,

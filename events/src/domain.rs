@@ -9,9 +9,9 @@ use crate::conversation::*;
 use crate::friend::*;
 use crate::group::*;
 use crate::message::{MessageRevoked, MessageSent};
-use crate::user::{UserProfileUpdated, UserRegistered};
 #[cfg(test)]
 use crate::user::PersonalData;
+use crate::user::{UserProfileUpdated, UserRegistered};
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
 /// payload)`; see [`DomainEvent::from_stored`].

@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod audit;
 mod auth;
 mod conversations;
 mod durability;
