@@ -7,7 +7,7 @@ use std::sync::Arc;
 use infra::event_log::{EmbeddedLog, EventLog};
 use infra::kafka::{self, KafkaCommands, KafkaConfig};
 use infra::progress::ReadProgress;
-use infra::projector::Projector;
+use infra::projector::{Progress, Projector};
 use infra::read_store::{EmbeddedStore, MongoStore, ReadStore};
 use infra::tail::{self, Tail};
 use infra::write_side::{CommandBus, WriteSide};
@@ -143,13 +143,14 @@ pub async fn run_worker(args: &BackendArgs, projector: bool, stop: watch::Receiv
 
 /// Drops the read models and replays the whole log; returns the number of
 /// events replayed.
-pub async fn rebuild(args: &BackendArgs) -> Result<u64, BoxError> {
+pub async fn rebuild(args: &BackendArgs, progress: Option<Progress>) -> Result<u64, BoxError> {
     if is_scale_out(args)? {
-        return Ok(kafka::rebuild(&kafka_config(args), mongo(args).await?).await?);
+        return Ok(kafka::rebuild(&kafka_config(args), mongo(args).await?, progress).await?);
     }
     let Embedded { log, store } = embedded(args)?;
     store.reset().await?;
-    let projector = Projector::new(store).await?;
+    let total = *log.durable_head().borrow();
+    let projector = Projector::new(store).await?.reporting(progress, total);
     let events = projector.catch_up(log.as_ref()).await?;
     log.close().await;
     Ok(events)
@@ -184,7 +185,7 @@ pub async fn scratch(args: &BackendArgs) -> Result<Scratch, BoxError> {
         let live = mongo(args).await?;
         let database = format!("{}_scratch_{}", args.mongodb_database, &tag[..12]);
         let fresh: Arc<dyn ReadStore> = Arc::new(MongoStore::connect(&args.mongodb_uri, &database).await?);
-        let events = kafka::rebuild(&kafka_config(args), fresh.clone()).await?;
+        let events = kafka::rebuild(&kafka_config(args), fresh.clone(), None).await?;
         return Ok(Scratch {
             live,
             fresh,

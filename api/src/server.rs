@@ -8,6 +8,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::auth::Tokens;
+use infra::projector::Progress;
+
 use crate::cli::{BackendArgs, RebuildArgs, ServeArgs};
 use crate::deploy::{self, BoxError};
 use crate::gateway;
@@ -78,7 +80,20 @@ async fn shutdown_signal() {
 pub async fn rebuild(args: RebuildArgs) -> Result<(), BoxError> {
     let started = Instant::now();
     let (events, what) = match &args.projection {
-        None => (deploy::rebuild(&args.backend).await?, "read models".to_owned()),
+        None => {
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events, {per_sec}, eta {eta}")
+                    .map_err(|e| e.to_string())?,
+            );
+            let shown = bar.clone();
+            let progress: Progress = Arc::new(move |applied, total| {
+                shown.set_length(total);
+                shown.set_position(applied);
+            });
+            let events = deploy::rebuild(&args.backend, Some(progress)).await?;
+            bar.finish_and_clear();
+            (events, "read models".to_owned())
+        }
         Some(name) => {
             let collections = projections::collections_of(name).ok_or_else(|| {
                 let names: Vec<&str> = projections::PROJECTIONS.iter().map(|(n, _)| *n).collect();

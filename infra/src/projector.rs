@@ -29,9 +29,14 @@ pub enum ProjectorError {
     Unreadable { position: u64, reason: String },
 }
 
+/// Told, after each batch, how many events the read models hold and how
+/// many there are to apply in all (a replay's progress).
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
 pub struct Projector {
     store: Arc<dyn ReadStore>,
     applied: watch::Sender<Checkpoints>,
+    progress: Option<(Progress, u64)>,
 }
 
 impl Projector {
@@ -40,7 +45,14 @@ impl Projector {
         Ok(Projector {
             store,
             applied: watch::Sender::new(checkpoints),
+            progress: None,
         })
+    }
+
+    /// Reports progress towards `total` events after every batch.
+    pub fn reporting(mut self, progress: Option<Progress>, total: u64) -> Self {
+        self.progress = progress.map(|p| (p, total));
+        self
     }
 
     /// Per partition, the offset up to which the read models are complete.
@@ -83,6 +95,9 @@ impl Projector {
         self.applied.send_modify(|applied| {
             applied.insert(partition, last);
         });
+        if let Some((report, total)) = &self.progress {
+            report(self.applied.borrow().values().sum(), *total);
+        }
         Ok(fresh.len())
     }
 

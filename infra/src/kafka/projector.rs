@@ -21,7 +21,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
 use super::{KafkaConfig, KAFKA_TIMEOUT};
-use crate::projector::{Projector, ProjectorError};
+use crate::projector::{Progress, Projector, ProjectorError};
 use crate::read_store::ReadStore;
 
 const BATCH: usize = 2000;
@@ -142,9 +142,12 @@ async fn projector_session(
 
 /// Drops the read models and replays every partition of the events topic up
 /// to its current end; returns how many events were applied.
-pub async fn rebuild(config: &KafkaConfig, store: Arc<dyn ReadStore>) -> Result<u64, ProjectorWorkerError> {
+pub async fn rebuild(
+    config: &KafkaConfig,
+    store: Arc<dyn ReadStore>,
+    progress: Option<Progress>,
+) -> Result<u64, ProjectorWorkerError> {
     store.reset().await.map_err(ProjectorError::from)?;
-    let projector = Projector::new(store).await?;
     let topic = config.events_topic();
     let partitions = config.partition_count().await?;
     let consumer: StreamConsumer = config.consumer(&format!("{}-rebuild", config.namespace)).create()?;
@@ -158,6 +161,8 @@ pub async fn rebuild(config: &KafkaConfig, store: Arc<dyn ReadStore>) -> Result<
         }
     }
     consumer.assign(&assignment)?;
+    let total = ends.values().map(|end| *end as u64).sum();
+    let projector = Projector::new(store).await?.reporting(progress, total);
     let mut applied = 0u64;
     while !ends.is_empty() {
         let mut batch = Vec::new();
