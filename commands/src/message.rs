@@ -37,7 +37,8 @@ pub struct NewMessage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
     pub max_seq: u64,
-    recent: VecDeque<Receipt>,
+    /// The latest messages' senders and receipts.
+    recent: VecDeque<(String, Receipt)>,
     #[serde(default)]
     revoked: BTreeSet<u64>,
 }
@@ -60,7 +61,7 @@ impl Conversation {
         if self.recent.len() == RECENT_CLIENT_IDS {
             self.recent.pop_front();
         }
-        self.recent.push_back(Receipt::of(e));
+        self.recent.push_back((e.send_id.clone(), Receipt::of(e)));
     }
 
     pub fn apply_revoked(&mut self, e: &MessageRevoked) {
@@ -89,10 +90,15 @@ impl Conversation {
         }))
     }
 
-    /// A retry of a recent message is answered with its receipt.
+    /// A retry of a recent message (same sender, same clientMsgID) is
+    /// answered with its receipt.
     pub fn not_sent_yet(&self, message: &NewMessage) -> Result<(), CommandError> {
-        match self.recent.iter().find(|r| r.client_msg_id == message.client_msg_id) {
-            Some(receipt) => Err(CommandError::AlreadySent(receipt.clone())),
+        let retried = self
+            .recent
+            .iter()
+            .find(|(sender, r)| *sender == message.send_id && r.client_msg_id == message.client_msg_id);
+        match retried {
+            Some((_, receipt)) => Err(CommandError::AlreadySent(receipt.clone())),
             None => Ok(()),
         }
     }

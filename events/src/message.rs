@@ -25,6 +25,23 @@ pub fn group_conversation_id(group_id: &str) -> String {
     format!("sg_{group_id}")
 }
 
+/// The key of a conversation's stored documents (messages, seqs,
+/// receipts): `<a>:<b>` for the pair a < b, `sg_<groupID>` for a group.
+/// Unlike the client-facing `si_<a>_<b>`, it is unambiguous: user IDs may
+/// contain `_` (alice + bob_smith and alice_bob + smith share one `si_` ID)
+/// but never `:`.
+pub fn conversation_key(send_id: &str, recv_id: &str, group_id: &str) -> String {
+    if !group_id.is_empty() {
+        return group_conversation_id(group_id);
+    }
+    let (a, b) = if send_id <= recv_id {
+        (send_id, recv_id)
+    } else {
+        (recv_id, send_id)
+    };
+    format!("{a}:{b}")
+}
+
 /// A message stored with its seq.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,6 +86,13 @@ pub struct Receipt {
     pub seq: u64,
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
+}
+
+impl MessageSent {
+    /// See [`conversation_key`].
+    pub fn key(&self) -> String {
+        conversation_key(&self.send_id, &self.recv_id, &self.group_id)
+    }
 }
 
 impl Receipt {

@@ -32,7 +32,11 @@ pub fn follow_embedded(log: Arc<dyn EventLog>, mut stop: watch::Receiver<bool>) 
             if *head.borrow_and_update() > cursor {
                 match log.read(cursor + 1, STEP).await {
                     Ok(batch) => {
-                        let Some(last) = batch.last() else { continue };
+                        let Some(last) = batch.last() else {
+                            // The head moved but nothing reads yet: wait a little.
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                            continue;
+                        };
                         cursor = last.log_position;
                         if tx.send(batch).await.is_err() {
                             return;

@@ -189,6 +189,8 @@ pub async fn query(source: &dyn DocSource, q: &AuditQuery) -> Result<AuditPage, 
         let cursor = after.map(at);
         let entries = source.scan_after(collection, &prefix, cursor.as_deref(), STEP).await?;
         let exhausted = entries.len() < STEP;
+        let last_entry = entries.last().and_then(|e| e["position"].as_u64());
+        scanned += entries.len();
         let docs: Vec<AuditDoc> = if collection == EVENTS {
             entries
                 .into_iter()
@@ -203,7 +205,6 @@ pub async fn query(source: &dyn DocSource, q: &AuditQuery) -> Result<AuditPage, 
             read_many(source, EVENTS, &refs).await?
         };
         for doc in docs {
-            scanned += 1;
             after = Some(doc.position);
             if q.admits(&doc) {
                 events.push(doc);
@@ -215,6 +216,9 @@ pub async fn query(source: &dyn DocSource, q: &AuditQuery) -> Result<AuditPage, 
         if exhausted {
             return Ok(AuditPage { events, next: None });
         }
+        // Go on after the last index entry read, even if its event is
+        // missing from the index.
+        after = after.max(last_entry);
         if scanned >= SCAN_MAX {
             return Ok(AuditPage { events, next: after });
         }

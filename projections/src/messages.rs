@@ -6,19 +6,21 @@
 use std::collections::HashMap;
 
 use events::message::{
-    group_conversation_id, single_conversation_id, MessageSent, Receipt, GROUP_CHAT, REVOKED, SINGLE_CHAT,
+    conversation_key, group_conversation_id, single_conversation_id, MessageSent, Receipt, GROUP_CHAT, REVOKED,
+    SINGLE_CHAT,
 };
-use events::{DomainEvent, Envelope};
+use events::{DomainEvent, Envelope, StreamKey};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{read_list, read_many, read_one};
 use crate::{Batch, DocSource, ProjectionError, StoreError};
 
-/// `<tenant>:<conversationID>:<seq, 20 digits>`
+/// `<tenant>:<key>:<seq, 20 digits>` (key: see
+/// [`events::message::conversation_key`]).
 pub const MESSAGES: &str = "messages";
-/// `<tenant>:<conversationID>:<clientMsgID>`
+/// `<tenant>:<key>:<sender>:<clientMsgID>`
 pub const RECEIPTS: &str = "message_receipts";
-/// `<tenant>:<conversationID>`
+/// `<tenant>:<key>`
 pub const SEQS: &str = "conversation_seqs";
 /// `<tenant>:<userID>:<conversationID>`
 pub const USER_CONVERSATIONS: &str = "user_conversations";
@@ -55,13 +57,9 @@ pub struct MsgDoc {
 }
 
 impl MsgDoc {
-    /// The conversation the message belongs to.
-    pub fn conversation_id(&self) -> String {
-        if self.session_type == GROUP_CHAT {
-            group_conversation_id(&self.group_id)
-        } else {
-            single_conversation_id(&self.send_id, &self.recv_id)
-        }
+    /// The key of the conversation the message belongs to.
+    pub fn key(&self) -> String {
+        conversation_key(&self.send_id, &self.recv_id, &self.group_id)
     }
 
     /// A message as stored (and pushed) when it is sent.
@@ -90,8 +88,8 @@ impl MsgDoc {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeqDoc {
-    #[serde(rename = "conversationID")]
-    pub conversation_id: String,
+    /// The conversation's key.
+    pub key: String,
     pub max_seq: u64,
     /// Revoked seqs, ascending.
     #[serde(default)]
@@ -104,6 +102,8 @@ pub struct SeqDoc {
 pub struct UserConversationDoc {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
+    /// Where the conversation's messages are stored (unambiguous).
+    pub key: String,
     pub session_type: i32,
     /// The other user (one-to-one) or empty.
     #[serde(rename = "peerUserID")]
@@ -134,29 +134,42 @@ impl UserConversationDoc {
     }
 }
 
-fn message_id(tenant: &str, conversation: &str, seq: u64) -> String {
-    format!("{tenant}:{conversation}:{seq:020}")
+fn message_id(tenant: &str, key: &str, seq: u64) -> String {
+    format!("{tenant}:{key}:{seq:020}")
+}
+
+fn receipt_id(tenant: &str, key: &str, sender: &str, client_msg_id: &str) -> String {
+    format!("{tenant}:{key}:{sender}:{client_msg_id}")
+}
+
+/// The conversation key of events decided in `stream_key`'s scope.
+fn key_of_stream(envelope: &Envelope) -> Option<String> {
+    match envelope.stream_key.parse::<StreamKey>().ok()? {
+        StreamKey::Pair { a, b, .. } => Some(conversation_key(&a, &b, "")),
+        StreamKey::Group { group_id, .. } => Some(group_conversation_id(&group_id)),
+        StreamKey::User { .. } => None,
+    }
 }
 
 fn id(tenant: &str, owner: &str, other: &str) -> String {
     format!("{tenant}:{owner}:{other}")
 }
 
-fn seq_id(tenant: &str, conversation: &str) -> String {
-    format!("{tenant}:{conversation}")
+fn seq_id(tenant: &str, key: &str) -> String {
+    format!("{tenant}:{key}")
 }
 
-async fn seq_doc(batch: &Batch<'_>, tenant: &str, conversation: &str) -> Result<SeqDoc, StoreError> {
-    let doc: Option<SeqDoc> = batch.get(SEQS, &seq_id(tenant, conversation)).await?;
+async fn seq_doc(batch: &Batch<'_>, tenant: &str, key: &str) -> Result<SeqDoc, StoreError> {
+    let doc: Option<SeqDoc> = batch.get(SEQS, &seq_id(tenant, key)).await?;
     Ok(doc.unwrap_or_else(|| SeqDoc {
-        conversation_id: conversation.to_owned(),
+        key: key.to_owned(),
         max_seq: 0,
         revoked: Vec::new(),
     }))
 }
 
-async fn max_seq(batch: &Batch<'_>, tenant: &str, conversation: &str) -> Result<u64, StoreError> {
-    Ok(seq_doc(batch, tenant, conversation).await?.max_seq)
+async fn max_seq(batch: &Batch<'_>, tenant: &str, key: &str) -> Result<u64, StoreError> {
+    Ok(seq_doc(batch, tenant, key).await?.max_seq)
 }
 
 pub(crate) async fn project(
@@ -168,7 +181,10 @@ pub(crate) async fn project(
     match event {
         DomainEvent::MessageSent(e) => store_message(tenant, e, envelope, batch).await?,
         DomainEvent::MessageRevoked(e) => {
-            let key = message_id(tenant, &e.conversation_id, e.seq);
+            let conversation = key_of_stream(envelope).ok_or_else(|| {
+                ProjectionError::missing(envelope, format!("the conversation of {}", e.conversation_id))
+            })?;
+            let key = message_id(tenant, &conversation, e.seq);
             let mut message: MsgDoc = batch
                 .get(MESSAGES, &key)
                 .await?
@@ -179,11 +195,11 @@ pub(crate) async fn project(
                 "clientMsgID": e.client_msg_id, "seq": e.seq, "sourceMessageSendID": e.source_message_send_id,
             });
             batch.put(MESSAGES, key, &message)?;
-            let mut seqs = seq_doc(batch, tenant, &e.conversation_id).await?;
+            let mut seqs = seq_doc(batch, tenant, &conversation).await?;
             if let Err(at) = seqs.revoked.binary_search(&e.seq) {
                 seqs.revoked.insert(at, e.seq);
             }
-            batch.put(SEQS, seq_id(tenant, &e.conversation_id), &seqs)?;
+            batch.put(SEQS, seq_id(tenant, &conversation), &seqs)?;
         }
         DomainEvent::GroupMemberJoined(e) => {
             let conversation = group_conversation_id(&e.group_id);
@@ -191,6 +207,7 @@ pub(crate) async fn project(
             let before: Option<UserConversationDoc> = batch.get(USER_CONVERSATIONS, &key).await?;
             let doc = UserConversationDoc {
                 join_seq: max_seq(batch, tenant, &conversation).await?,
+                key: conversation.clone(),
                 conversation_id: conversation,
                 session_type: GROUP_CHAT,
                 peer_user_id: String::new(),
@@ -217,15 +234,18 @@ async fn store_message(
     batch: &mut Batch<'_>,
 ) -> Result<(), ProjectionError> {
     let conversation = &e.conversation_id;
-    batch.put(MESSAGES, message_id(tenant, conversation, e.seq), &MsgDoc::of(e))?;
-    batch.put(RECEIPTS, id(tenant, conversation, &e.client_msg_id), &Receipt::of(e))?;
-    let mut seqs = seq_doc(batch, tenant, conversation).await?;
+    let key = e.key();
+    batch.put(MESSAGES, message_id(tenant, &key, e.seq), &MsgDoc::of(e))?;
+    let receipt = receipt_id(tenant, &key, &e.send_id, &e.client_msg_id);
+    batch.put(RECEIPTS, receipt, &Receipt::of(e))?;
+    let mut seqs = seq_doc(batch, tenant, &key).await?;
     seqs.max_seq = e.seq;
-    batch.put(SEQS, seq_id(tenant, conversation), &seqs)?;
+    batch.put(SEQS, seq_id(tenant, &key), &seqs)?;
     if e.session_type == SINGLE_CHAT && e.seq == 1 {
         for (user, peer) in [(&e.send_id, &e.recv_id), (&e.recv_id, &e.send_id)] {
             let doc = UserConversationDoc {
                 conversation_id: single_conversation_id(user, peer),
+                key: key.clone(),
                 session_type: SINGLE_CHAT,
                 peer_user_id: peer.clone(),
                 group_id: String::new(),
@@ -236,13 +256,13 @@ async fn store_message(
             batch.put(USER_CONVERSATIONS, id(tenant, user, conversation), &doc)?;
         }
     }
-    let key = id(tenant, &e.send_id, conversation);
+    let mine = id(tenant, &e.send_id, conversation);
     let mut sender: UserConversationDoc = batch
-        .get(USER_CONVERSATIONS, &key)
+        .get(USER_CONVERSATIONS, &mine)
         .await?
-        .ok_or_else(|| ProjectionError::missing(envelope, format!("conversation {key}")))?;
+        .ok_or_else(|| ProjectionError::missing(envelope, format!("conversation {mine}")))?;
     sender.own_seq = e.seq;
-    batch.put(USER_CONVERSATIONS, key, &sender)?;
+    batch.put(USER_CONVERSATIONS, mine, &sender)?;
     Ok(())
 }
 
@@ -277,49 +297,51 @@ pub async fn conversations(
     read_list(source, USER_CONVERSATIONS, &format!("{tenant}:{user_id}:")).await
 }
 
-/// The max seq of each of `conversation_ids` (0 without messages).
+/// The max seq of each of the conversations with these keys (0 without
+/// messages).
 pub async fn max_seqs(
     source: &dyn DocSource,
     tenant: &str,
-    conversation_ids: &[String],
+    keys: &[String],
 ) -> Result<HashMap<String, u64>, StoreError> {
-    let ids: Vec<String> = conversation_ids.iter().map(|c| seq_id(tenant, c)).collect();
+    let ids: Vec<String> = keys.iter().map(|k| seq_id(tenant, k)).collect();
     let found: Vec<SeqDoc> = read_many(source, SEQS, &ids).await?;
-    let mut seqs: HashMap<String, u64> = conversation_ids.iter().map(|c| (c.clone(), 0)).collect();
-    seqs.extend(found.into_iter().map(|d| (d.conversation_id, d.max_seq)));
+    let mut seqs: HashMap<String, u64> = keys.iter().map(|k| (k.clone(), 0)).collect();
+    seqs.extend(found.into_iter().map(|d| (d.key, d.max_seq)));
     Ok(seqs)
 }
 
-/// Messages of a conversation at `seqs`, in that order (missing ones left
-/// out).
+/// Messages of the conversation with this key at `seqs`, in that order
+/// (missing ones left out).
 pub async fn messages(
     source: &dyn DocSource,
     tenant: &str,
-    conversation_id: &str,
+    key: &str,
     seqs: &[u64],
 ) -> Result<Vec<MsgDoc>, StoreError> {
-    let ids: Vec<String> = seqs.iter().map(|s| message_id(tenant, conversation_id, *s)).collect();
+    let ids: Vec<String> = seqs.iter().map(|s| message_id(tenant, key, *s)).collect();
     read_many(source, MESSAGES, &ids).await
 }
 
-/// One message of each of several conversations (`(conversationID, seq)`),
-/// by conversation ID, in one round trip.
+/// One message of each of several conversations (`(key, seq)`), by key,
+/// in one round trip.
 pub async fn at(
     source: &dyn DocSource,
     tenant: &str,
     wanted: &[(String, u64)],
 ) -> Result<HashMap<String, MsgDoc>, StoreError> {
-    let ids: Vec<String> = wanted.iter().map(|(c, seq)| message_id(tenant, c, *seq)).collect();
+    let ids: Vec<String> = wanted.iter().map(|(k, seq)| message_id(tenant, k, *seq)).collect();
     let found: Vec<MsgDoc> = read_many(source, MESSAGES, &ids).await?;
-    Ok(found.into_iter().map(|m| (m.conversation_id(), m)).collect())
+    Ok(found.into_iter().map(|m| (m.key(), m)).collect())
 }
 
-/// The receipt of a message sent earlier with `client_msg_id`.
+/// The receipt of a message `sender` sent earlier with `client_msg_id`.
 pub async fn receipt(
     source: &dyn DocSource,
     tenant: &str,
-    conversation_id: &str,
+    key: &str,
+    sender: &str,
     client_msg_id: &str,
 ) -> Result<Option<Receipt>, StoreError> {
-    read_one(source, RECEIPTS, &id(tenant, conversation_id, client_msg_id)).await
+    read_one(source, RECEIPTS, &receipt_id(tenant, key, sender, client_msg_id)).await
 }

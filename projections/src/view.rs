@@ -101,14 +101,11 @@ pub async fn conversations(
         .into_iter()
         .map(|s| (s.conversation_id.clone(), s))
         .collect();
-    let ids: Vec<String> = memberships
-        .iter()
-        .map(|m| format!("{tenant}:{}", m.conversation_id))
-        .collect();
+    let ids: Vec<String> = memberships.iter().map(|m| format!("{tenant}:{}", m.key)).collect();
     let mut seqs: HashMap<String, SeqDoc> = read_many::<SeqDoc>(source, messages::SEQS, &ids)
         .await?
         .into_iter()
-        .map(|s| (s.conversation_id.clone(), s))
+        .map(|s| (s.key.clone(), s))
         .collect();
     Ok(memberships
         .into_iter()
@@ -118,8 +115,8 @@ pub async fn conversations(
                 conversation_id: id.clone(),
                 ..SettingsDoc::default()
             });
-            let seq = seqs.remove(&id).unwrap_or_else(|| SeqDoc {
-                conversation_id: id,
+            let seq = seqs.remove(&m.key).unwrap_or_else(|| SeqDoc {
+                key: m.key.clone(),
                 max_seq: 0,
                 revoked: Vec::new(),
             });

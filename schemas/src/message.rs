@@ -69,6 +69,7 @@ impl Validate for SendMsgReq {
                 "a text message (contentType 101) needs its text as a string",
             ));
         }
+        storable("content", &self.content)?;
         let size = self.content.to_string().len();
         if size > CONTENT_MAX_BYTES {
             return Err(FieldError::new(
@@ -250,5 +251,70 @@ impl Validate for ClearConversationMsgReq {
     fn validate(&self) -> Result<(), FieldError> {
         user_id("userID", &self.user_id)?;
         identifiers("conversationIDs", &self.conversation_ids, MESSAGE_ID_MAX)
+    }
+}
+
+/// JSON every read store keeps as is: no key starting with `$` or holding
+/// a NUL, no integer beyond the signed 64-bit range (MongoDB's limits).
+fn storable(path: &str, value: &Value) -> Result<(), FieldError> {
+    match value {
+        Value::Object(fields) => fields.iter().try_for_each(|(key, inner)| {
+            if key.starts_with('$') || key.contains('\0') {
+                return Err(FieldError::new(
+                    path,
+                    format!("key {key:?}: keys may not start with '$' or contain NUL"),
+                ));
+            }
+            storable(&format!("{path}.{key}"), inner)
+        }),
+        Value::Array(items) => items.iter().try_for_each(|inner| storable(&format!("{path}[]"), inner)),
+        Value::Number(n) if n.is_u64() && n.as_i64().is_none() => Err(FieldError::new(
+            path,
+            format!("{n} is beyond the signed 64-bit integer range"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn text(content: Value) -> SendMsgReq {
+        SendMsgReq {
+            send_id: "alice".into(),
+            recv_id: "bob".into(),
+            group_id: String::new(),
+            session_type: SINGLE_CHAT,
+            content_type: TEXT,
+            content,
+            client_msg_id: String::new(),
+            sender_nickname: String::new(),
+            sender_face_url: String::new(),
+            ex: String::new(),
+        }
+    }
+
+    #[test]
+    fn content_every_store_keeps_is_accepted() {
+        let content = json!({"content": "hi", "n": i64::MAX, "m": -5, "f": 1.5, "nested": [{"a.b": 1}]});
+        assert_eq!(text(content).validate(), Ok(()));
+    }
+
+    #[test]
+    fn content_a_store_would_refuse_or_rewrite_is_rejected() {
+        for (content, field) in [
+            (json!({"content": "hi", "n": u64::MAX}), "content.n"),
+            (json!({"content": "hi", "x": {"a\u{0}b": 1}}), "content.x"),
+            (
+                json!({"content": "hi", "list": [{"$numberLong": "5"}]}),
+                "content.list[]",
+            ),
+        ] {
+            let error = text(content).validate().unwrap_err();
+            assert_eq!(error.field, field);
+        }
     }
 }

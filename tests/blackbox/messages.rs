@@ -792,3 +792,66 @@ async fn with_friend_verification_only_friends_exchange_messages() {
         2
     );
 }
+
+/// `si_alice_bob_smith` names both alice + bob_smith and alice_bob + smith:
+/// the two chats must stay apart all the same.
+#[tokio::test]
+async fn chats_whose_conversation_ids_look_alike_stay_apart() {
+    let server = Server::start();
+    let [alice, bob_smith, alice_bob, smith] = users(&server, ["alice", "bob_smith", "alice_bob", "smith"]).await;
+    let first = ok(send(
+        &server,
+        &alice,
+        single_body("alice", "bob_smith", "for bob_smith", "c-1"),
+    )
+    .await);
+    let second = ok(send(
+        &server,
+        &alice_bob,
+        single_body("alice_bob", "smith", "for smith", "c-1"),
+    )
+    .await);
+    assert_eq!(first["conversationID"], "si_alice_bob_smith");
+    assert_eq!(second["conversationID"], "si_alice_bob_smith");
+    assert_eq!((first["seq"].clone(), second["seq"].clone()), (json!(1), json!(1)));
+    assert_ne!(
+        first["serverMsgID"], second["serverMsgID"],
+        "the same clientMsgID, two messages"
+    );
+    for (token, user, text) in [
+        (&alice, "alice", "for bob_smith"),
+        (&bob_smith, "bob_smith", "for bob_smith"),
+        (&alice_bob, "alice_bob", "for smith"),
+        (&smith, "smith", "for smith"),
+    ] {
+        let pulled = ok(pull(&server, token, pull_body(user, "si_alice_bob_smith", 1, 10, 10, 0)).await);
+        let msgs = &pulled["msgs"]["si_alice_bob_smith"]["Msgs"];
+        assert_eq!(msgs.as_array().unwrap().len(), 1, "{user}: {msgs}");
+        assert_eq!(msgs[0]["content"]["content"], text, "{user}");
+    }
+}
+
+/// Two members of a group may use the same clientMsgID: each gets its own
+/// message (retries are matched per sender).
+#[tokio::test]
+async fn client_msg_ids_are_per_sender() {
+    let server = Server::start();
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    create_group(&server, &alice, "alice", "g1", &[], &["bob"]).await;
+    let body = |from: &str| {
+        let mut body = group_body(from, "g1", &format!("from {from}"));
+        body["clientMsgID"] = json!("1");
+        body
+    };
+    let a = ok(send(&server, &alice, body("alice")).await);
+    let b = ok(send(&server, &bob, body("bob")).await);
+    assert_eq!((a["seq"].clone(), b["seq"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        ok(send(&server, &bob, body("bob")).await),
+        b,
+        "bob's retry gets bob's reply"
+    );
+    // An outsider reusing the ID gets no receipt, but its refusal.
+    let [carol] = users(&server, ["carol"]).await;
+    assert_err(&send(&server, &carol, body("carol")).await, 1203, "carol");
+}

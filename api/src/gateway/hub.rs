@@ -44,6 +44,11 @@ impl Session {
         });
     }
 
+    /// Turns once the session is being closed.
+    pub fn closing(&self) -> watch::Receiver<Option<String>> {
+        self.close.subscribe()
+    }
+
     /// Remembers a message this session sends: its push goes to the user's
     /// other sessions only.
     pub fn sending(&self, client_msg_id: &str) {
@@ -115,20 +120,22 @@ impl Hub {
             .any(|u| sessions.contains_key(&(tenant.to_owned(), u.clone())))
     }
 
-    /// Queues `frame` on every session of `users`, except those that sent
-    /// the message `skip` (a clientMsgID) themselves.
-    pub fn deliver(&self, tenant: &str, users: &[String], frame: &Utf8Bytes, skip: Option<&str>) {
-        let targets: Vec<Arc<Session>> = {
+    /// Queues `frame` on every session of `users`, except the sessions of
+    /// `skip`'s sender that sent its message (a clientMsgID) themselves.
+    pub fn deliver(&self, tenant: &str, users: &[String], frame: &Utf8Bytes, skip: Option<(&str, &str)>) {
+        let targets: Vec<(bool, Arc<Session>)> = {
             let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
             users
                 .iter()
-                .filter_map(|u| sessions.get(&(tenant.to_owned(), u.clone())))
-                .flatten()
-                .cloned()
+                .filter_map(|u| {
+                    let own = skip.is_some_and(|(sender, _)| sender == u);
+                    sessions.get(&(tenant.to_owned(), u.clone())).map(|list| (own, list))
+                })
+                .flat_map(|(own, list)| list.iter().map(move |s| (own, s.clone())))
                 .collect()
         };
-        for session in targets {
-            if !skip.is_some_and(|id| session.sent(id)) {
+        for (own, session) in targets {
+            if !(own && skip.is_some_and(|(_, id)| session.sent(id))) {
                 session.offer(frame.clone());
             }
         }

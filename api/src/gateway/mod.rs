@@ -12,6 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Query, State};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
+use schemas::limits::OPERATION_ID_MAX;
 use schemas::Validate;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -33,6 +34,12 @@ const PING_EVERY: Duration = Duration::from_secs(10);
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 /// WebSocket close code for a refused or dropped session (policy violation).
 const CLOSE_POLICY: u16 = 1008;
+/// A frame the client does not take within this long ends the session
+/// (as long as a silent client is given).
+const SEND_LIMIT: Duration = IDLE_LIMIT;
+/// The largest frame a client may send (a SendMsg carries at most 64 KiB
+/// of content).
+const FRAME_MAX: usize = 1 << 20;
 
 #[derive(Debug, Deserialize)]
 pub struct ConnectParams {
@@ -49,7 +56,9 @@ pub async fn connect(
     Query(params): Query<ConnectParams>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade.on_upgrade(move |socket| serve(state, params, socket))
+    upgrade
+        .max_message_size(FRAME_MAX)
+        .on_upgrade(move |socket| serve(state, params, socket))
 }
 
 /// A close reason: at most 123 bytes, cut at a character boundary.
@@ -101,9 +110,26 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
     let (session, outlet) = state.hub.register(&tenant, &caller.user_id);
     tracing::info!(user = %caller.user_id, tenant = %tenant, "websocket session opened");
     let (sink, mut stream) = socket.split();
+    let mut closing = session.closing();
     let writer = tokio::spawn(write_frames(sink, outlet));
+    // Once the server closes the session (e.g. an overflowing queue), it
+    // answers nothing more but keeps reading until the client answers the
+    // close: dropping a socket with unread input resets it, and the client
+    // would lose the frames still on their way.
+    let mut closed_by_server = false;
     loop {
-        let frame = match tokio::time::timeout(IDLE_LIMIT, stream.next()).await {
+        let next = if closed_by_server {
+            tokio::time::timeout(IDLE_LIMIT, stream.next()).await
+        } else {
+            tokio::select! {
+                next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
+                _ = closing.changed() => {
+                    closed_by_server = true;
+                    continue;
+                }
+            }
+        };
+        let frame = match next {
             Err(_) => {
                 session.close(format!("no frame for {} s", IDLE_LIMIT.as_secs()));
                 break;
@@ -111,14 +137,20 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
             Ok(Some(Ok(frame))) => frame,
         };
-        if let Message::Text(text) = frame {
-            let reply = answer(&state, &caller, &session, text.as_str()).await;
-            session.offer(Utf8Bytes::from(reply.to_string()));
+        match frame {
+            Message::Text(text) if !closed_by_server => {
+                let reply = answer(&state, &caller, &session, text.as_str()).await;
+                session.offer(Utf8Bytes::from(reply.to_string()));
+            }
+            _ => {}
         }
     }
     session.close("session ended".into());
     state.hub.unregister(&tenant, &caller.user_id, &session);
-    let _ = writer.await;
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(SEND_LIMIT, writer).await.is_err() {
+        abort.abort();
+    }
     tracing::info!(user = %caller.user_id, "websocket session closed");
 }
 
@@ -139,7 +171,8 @@ async fn write_frames(mut sink: futures::stream::SplitSink<WebSocket, Message>, 
             }
             _ = ping.tick() => Message::Ping(Default::default()),
         };
-        if sink.send(message).await.is_err() {
+        // A client that stops reading blocks the send: give up on it.
+        if !matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(()))) {
             return;
         }
     }
@@ -171,6 +204,11 @@ async fn answer(state: &AppState, caller: &Caller, session: &Session, text: &str
                 "errMsg": format!("frame: {e}"), "data": null})
         }
     };
+    if request.operation_id.is_empty() || request.operation_id.len() > OPERATION_ID_MAX {
+        return json!({"reqIdentifier": request.req_identifier, "msgIncr": request.msg_incr,
+            "operationID": "", "errCode": 1001,
+            "errMsg": format!("operationID: 1 to {OPERATION_ID_MAX} characters"), "data": null});
+    }
     let mut caller = caller.clone();
     caller.meta.operation_id = request.operation_id.clone();
     let span = tracing::info_span!("ws", operation_id = %request.operation_id, req = request.req_identifier);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 use events::conversation::ConversationRead;
-use events::message::SINGLE_CHAT;
+use events::message::{conversation_key, SINGLE_CHAT};
 use events::{DomainEvent, Envelope, StreamKey};
 use infra::tail::Tail;
 use projections::messages::MsgDoc;
@@ -57,16 +57,16 @@ fn frame(req_identifier: i64, envelope: &Envelope, data: Value) -> Utf8Bytes {
     Utf8Bytes::from(frame.to_string())
 }
 
-/// The users of the conversation decided in `envelope`'s scope.
-async fn members(state: &AppState, envelope: &Envelope) -> Result<Vec<String>, StoreError> {
+/// The key and users of the conversation decided in `envelope`'s scope.
+async fn conversation(state: &AppState, envelope: &Envelope) -> Result<(String, Vec<String>), StoreError> {
     match envelope.stream_key.parse::<StreamKey>() {
-        Ok(StreamKey::Pair { a, b, .. }) => Ok(vec![a, b]),
-        Ok(StreamKey::Group { tenant, group_id }) => Ok(groups::members(state.reads(), &tenant, &group_id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect()),
-        _ => Ok(Vec::new()),
+        Ok(StreamKey::Pair { a, b, .. }) => Ok((conversation_key(&a, &b, ""), vec![a, b])),
+        Ok(StreamKey::Group { tenant, group_id }) => {
+            let members = groups::members(state.reads(), &tenant, &group_id).await?;
+            let users = members.into_iter().map(|m| m.user_id).collect();
+            Ok((conversation_key("", "", &group_id), users))
+        }
+        _ => Ok((String::new(), Vec::new())),
     }
 }
 
@@ -74,17 +74,17 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
     let tenant = &envelope.tenant_id;
     match event {
         DomainEvent::MessageSent(message) => {
-            let users = members(state, envelope).await?;
+            let (_, users) = conversation(state, envelope).await?;
             if hub.any_online(tenant, &users) {
                 let data = json!({ "msgs": { &message.conversation_id: { "Msgs": [MsgDoc::of(message)] } } });
-                let skip = Some(message.client_msg_id.as_str());
+                let skip = Some((message.send_id.as_str(), message.client_msg_id.as_str()));
                 hub.deliver(tenant, &users, &frame(PUSH_MESSAGES, envelope, data), skip);
             }
         }
         DomainEvent::MessageRevoked(revoked) => {
-            let users = members(state, envelope).await?;
+            let (key, users) = conversation(state, envelope).await?;
             if hub.any_online(tenant, &users) {
-                let now = messages::messages(state.reads(), tenant, &revoked.conversation_id, &[revoked.seq]).await?;
+                let now = messages::messages(state.reads(), tenant, &key, &[revoked.seq]).await?;
                 let data = json!({ "msgs": { &revoked.conversation_id: { "Msgs": now } } });
                 hub.deliver(tenant, &users, &frame(PUSH_MESSAGES, envelope, data), None);
             }

@@ -40,10 +40,10 @@ pub async fn get_sorted_conversation_list(
     views.retain(|v| v.seqs.max_seq > 0);
     let wanted: Vec<(String, u64)> = views
         .iter()
-        .filter_map(|v| v.latest().map(|seq| (v.membership.conversation_id.clone(), seq)))
+        .filter_map(|v| v.latest().map(|seq| (v.membership.key.clone(), seq)))
         .collect();
     let latest = messages::at(state.reads(), tenant, &wanted).await?;
-    let time = |v: &ConversationView| latest.get(&v.membership.conversation_id).map_or(0, |m| m.send_time);
+    let time = |v: &ConversationView| latest.get(&v.membership.key).map_or(0, |m| m.send_time);
     views.sort_by(|a, b| {
         (!a.settings.is_pinned, -time(a), &a.membership.conversation_id).cmp(&(
             !b.settings.is_pinned,
@@ -66,7 +66,7 @@ pub async fn get_sorted_conversation_list(
     let elems: Vec<Value> = page
         .iter()
         .map(|v| {
-            let message = latest.get(&v.membership.conversation_id);
+            let message = latest.get(&v.membership.key);
             let group = infos.get(&v.membership.group_id);
             json!({
                 "conversationID": v.membership.conversation_id, "recvMsgOpt": v.settings.recv_msg_opt,

@@ -10,7 +10,7 @@ use commands::message::{NewMessage, Revocation};
 use commands::pair::PairCommand;
 use commands::user::UserCommand;
 use commands::{Command, CommandError};
-use events::message::{group_conversation_id, single_conversation_id, MessageSent, Receipt, SINGLE_CHAT};
+use events::message::{conversation_key, MessageSent, Receipt, SINGLE_CHAT};
 use events::DomainEvent;
 use infra::write_side::WriteError;
 use projections::view::{self, ConversationView};
@@ -34,13 +34,11 @@ pub async fn send(state: &AppState, caller: &Caller, req: SendMsgReq) -> Result<
     }
     let tenant = &caller.meta.tenant;
     let single = req.session_type == SINGLE_CHAT;
-    let conversation = if single {
-        single_conversation_id(&req.send_id, &req.recv_id)
-    } else {
-        group_conversation_id(&req.group_id)
-    };
+    // A retry of an older message of this sender: its original receipt.
     if !req.client_msg_id.is_empty() {
-        if let Some(receipt) = messages::receipt(state.reads(), tenant, &conversation, &req.client_msg_id).await? {
+        let key = conversation_key(&req.send_id, &req.recv_id, &req.group_id);
+        let earlier = messages::receipt(state.reads(), tenant, &key, &req.send_id, &req.client_msg_id).await?;
+        if let Some(receipt) = earlier {
             return Ok((receipt, 0));
         }
     }
@@ -123,18 +121,21 @@ pub async fn open_conversation(
     if let Some(found) = found {
         return Ok(found);
     }
-    let only = [conversation_id.to_owned()];
-    let has_messages = messages::max_seqs(state.reads(), tenant, &only).await?[conversation_id] > 0;
-    let is_group = match conversation_id.strip_prefix("sg_") {
-        Some(group_id) => groups::group(state.reads(), tenant, group_id).await?.is_some(),
-        None => false,
+    // A group's conversation exists with the group. A one-to-one ID that
+    // does not name the user belongs to others: 1002, whether or not they
+    // ever chatted (that is not revealed); one that names the user but has
+    // no message yet is unknown.
+    let belongs_to_others = match (conversation_id.strip_prefix("sg_"), conversation_id.strip_prefix("si_")) {
+        (Some(group_id), _) => groups::group(state.reads(), tenant, group_id).await?.is_some(),
+        (None, Some(pair)) => !(pair.starts_with(&format!("{user_id}_")) || pair.ends_with(&format!("_{user_id}"))),
+        (None, None) => false,
     };
-    if has_messages || is_group {
+    if belongs_to_others {
         return Err(AppError::no_permission(format!(
             "{user_id} is not in conversation {conversation_id}"
         )));
     }
-    Err(CommandError::NotFound(format!("no conversation {conversation_id}")).into())
+    Err(CommandError::NotFound(format!("{user_id} has no conversation {conversation_id}")).into())
 }
 
 /// `{maxSeqs, minSeqs}` of every conversation the user is (or was) in:
@@ -180,7 +181,7 @@ pub async fn pull(state: &AppState, caller: &Caller, req: PullMsgBySeqReq) -> Re
             .is_none_or(|last| *last == if descending { from } else { to });
         let end_seq = seqs.last().copied().unwrap_or(0);
         let shown: Vec<u64> = seqs.into_iter().filter(|s| seen.shows(*s)).collect();
-        let msgs = messages::messages(state.reads(), tenant, conversation, &shown).await?;
+        let msgs = messages::messages(state.reads(), tenant, &seen.membership.key, &shown).await?;
         pulled.insert(
             conversation.clone(),
             json!({ "Msgs": msgs, "isEnd": is_end, "endSeq": end_seq }),
@@ -206,7 +207,7 @@ pub async fn revoke_msg(
 ) -> Result<Reply, AppError> {
     let seen = open_conversation(&state, &caller, &req.user_id, &req.conversation_id).await?;
     let tenant = &caller.meta.tenant;
-    let found = messages::messages(state.reads(), tenant, &req.conversation_id, &[req.seq]).await?;
+    let found = messages::messages(state.reads(), tenant, &seen.membership.key, &[req.seq]).await?;
     let message = found
         .into_iter()
         .next()
