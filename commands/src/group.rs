@@ -158,7 +158,14 @@ pub struct GroupFacts {
     pub status: i32,
     pub owner: String,
     pub need_verification: i32,
+    /// The rest of the info, to tell a change from a repeat.
+    pub group_name: String,
     pub notification: String,
+    pub introduction: String,
+    pub face_url: String,
+    pub ex: String,
+    pub look_member_info: i32,
+    pub apply_member_friend: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,16 +207,38 @@ impl GroupState {
                     status: STATUS_NORMAL,
                     owner: e.owner_user_id.clone(),
                     need_verification: e.need_verification,
+                    group_name: e.group_name.clone(),
                     notification: e.notification.clone(),
+                    introduction: e.introduction.clone(),
+                    face_url: e.face_url.clone(),
+                    ex: e.ex.clone(),
+                    look_member_info: e.look_member_info,
+                    apply_member_friend: e.apply_member_friend,
                 });
             }
             DomainEvent::GroupInfoSet(e) => {
                 if let Some(group) = self.group.as_mut() {
-                    if let Some(v) = e.need_verification {
-                        group.need_verification = v;
+                    let texts = [
+                        (&mut group.group_name, &e.group_name),
+                        (&mut group.notification, &e.notification),
+                        (&mut group.introduction, &e.introduction),
+                        (&mut group.face_url, &e.face_url),
+                        (&mut group.ex, &e.ex),
+                    ];
+                    for (field, value) in texts {
+                        if let Some(v) = value {
+                            field.clone_from(v);
+                        }
                     }
-                    if let Some(v) = &e.notification {
-                        group.notification.clone_from(v);
+                    let numbers = [
+                        (&mut group.need_verification, e.need_verification),
+                        (&mut group.look_member_info, e.look_member_info),
+                        (&mut group.apply_member_friend, e.apply_member_friend),
+                    ];
+                    for (field, value) in numbers {
+                        if let Some(v) = value {
+                            *field = v;
+                        }
                     }
                 }
             }
@@ -677,12 +706,23 @@ impl GroupState {
         let group_id = &changes.group_id;
         let group = self.open(group_id)?;
         self.managing(actor, group_id)?;
+        // Only what differs from the current info is recorded.
+        let text = |new: &Option<String>, old: &str| new.clone().filter(|v| v != old);
+        let number = |new: Option<i32>, old: i32| new.filter(|v| *v != old);
         let mut event = GroupInfoSet {
+            group_id: group_id.clone(),
+            group_name: text(&changes.group_name, &group.group_name),
+            notification: text(&changes.notification, &group.notification),
+            introduction: text(&changes.introduction, &group.introduction),
+            face_url: text(&changes.face_url, &group.face_url),
+            ex: text(&changes.ex, &group.ex),
+            need_verification: number(changes.need_verification, group.need_verification),
+            look_member_info: number(changes.look_member_info, group.look_member_info),
+            apply_member_friend: number(changes.apply_member_friend, group.apply_member_friend),
             notification_update_time: None,
             notification_user_id: None,
-            ..changes.clone()
         };
-        if event.notification.as_ref().is_some_and(|n| *n != group.notification) {
+        if event.notification.is_some() {
             event.notification_update_time = Some(now_ms);
             event.notification_user_id = Some(actor.user_id.clone());
         }
