@@ -187,8 +187,11 @@ pub async fn query(source: &dyn DocSource, q: &AuditQuery) -> Result<AuditPage, 
     let mut scanned = 0;
     loop {
         let cursor = after.map(at);
-        let entries = source.scan_after(collection, &prefix, cursor.as_deref(), STEP).await?;
-        let exhausted = entries.len() < STEP;
+        // The first step reads just a page's worth: enough when the index
+        // matches the whole query; later steps read more.
+        let step = if scanned == 0 { q.limit.clamp(1, STEP) } else { STEP };
+        let entries = source.scan_after(collection, &prefix, cursor.as_deref(), step).await?;
+        let exhausted = entries.len() < step;
         let last_entry = entries.last().and_then(|e| e["position"].as_u64());
         scanned += entries.len();
         let docs: Vec<AuditDoc> = if collection == EVENTS {
