@@ -1,7 +1,7 @@
 //! `/msg/*`: sending, newest seqs and pulls. The same operations serve the
 //! WebSocket gateway's requests (see `crate::gateway`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
 use commands::conversation::ConversationCommand;
@@ -99,43 +99,62 @@ pub async fn send_msg(
     Ok(Reply::data(receipt)?.at(position))
 }
 
-/// The user's view of a conversation it is (or was) in: 1002 when the
-/// caller may not act for the user or the user is not in it, 1004 when the
-/// conversation does not exist.
+/// The user's views of conversations it is (or was) in, in the order
+/// asked, read in one pass: 1002 when the caller may not act for the user
+/// or the user is not in one of them, 1004 when one does not exist.
+pub async fn open_conversations(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    conversation_ids: &[String],
+) -> Result<Vec<ConversationView>, AppError> {
+    open_list(state, caller, user_id).await?;
+    let tenant = &caller.meta.tenant;
+    let history = state.history_for_new_members;
+    let views = view::conversations(state.reads(), tenant, user_id, Some(conversation_ids), history).await?;
+    let mut by_id: HashMap<String, ConversationView> = views
+        .into_iter()
+        .map(|v| (v.membership.conversation_id.clone(), v))
+        .collect();
+    let mut found = Vec::with_capacity(conversation_ids.len());
+    for conversation_id in conversation_ids {
+        match by_id.remove(conversation_id) {
+            Some(view) => found.push(view),
+            None => return Err(not_in(state, tenant, user_id, conversation_id).await?),
+        }
+    }
+    Ok(found)
+}
+
+/// One conversation: see [`open_conversations`].
 pub async fn open_conversation(
     state: &AppState,
     caller: &Caller,
     user_id: &str,
     conversation_id: &str,
 ) -> Result<ConversationView, AppError> {
-    open_list(state, caller, user_id).await?;
-    let tenant = &caller.meta.tenant;
-    let found = view::conversation(
-        state.reads(),
-        tenant,
-        user_id,
-        conversation_id,
-        state.history_for_new_members,
-    )
-    .await?;
-    if let Some(found) = found {
-        return Ok(found);
-    }
-    // A group's conversation exists with the group. A one-to-one ID that
-    // does not name the user belongs to others: 1002, whether or not they
-    // ever chatted (that is not revealed); one that names the user but has
-    // no message yet is unknown.
+    let mut found = open_conversations(state, caller, user_id, &[conversation_id.to_owned()]).await?;
+    found
+        .pop()
+        .ok_or_else(|| AppError::internal("a conversation went missing"))
+}
+
+/// Why a user has no view of a conversation. A group's conversation
+/// exists with the group. A one-to-one ID that does not name the user
+/// belongs to others: 1002, whether or not they ever chatted (that is not
+/// revealed); one that names the user but has no message yet is unknown.
+async fn not_in(state: &AppState, tenant: &str, user_id: &str, conversation_id: &str) -> Result<AppError, AppError> {
     let belongs_to_others = match (conversation_id.strip_prefix("sg_"), conversation_id.strip_prefix("si_")) {
         (Some(group_id), _) => groups::group(state.reads(), tenant, group_id).await?.is_some(),
         (None, Some(pair)) => !(pair.starts_with(&format!("{user_id}_")) || pair.ends_with(&format!("_{user_id}"))),
         (None, None) => false,
     };
     if belongs_to_others {
-        return Err(AppError::no_permission(format!(
+        return Ok(AppError::no_permission(format!(
             "{user_id} is not in conversation {conversation_id}"
         )));
     }
-    Err(CommandError::NotFound(format!("{user_id} has no conversation {conversation_id}")).into())
+    Ok(CommandError::NotFound(format!("{user_id} has no conversation {conversation_id}")).into())
 }
 
 /// `{maxSeqs, minSeqs}` of every conversation the user is (or was) in:
@@ -165,9 +184,10 @@ pub async fn pull(state: &AppState, caller: &Caller, req: PullMsgBySeqReq) -> Re
     let tenant = &caller.meta.tenant;
     let descending = req.descending();
     let mut pulled = serde_json::Map::new();
-    for range in req.seq_ranges {
+    let ids: Vec<String> = req.seq_ranges.iter().map(|r| r.conversation_id.clone()).collect();
+    let views = open_conversations(state, caller, &req.user_id, &ids).await?;
+    for (range, seen) in req.seq_ranges.into_iter().zip(views) {
         let conversation = &range.conversation_id;
-        let seen = open_conversation(state, caller, &req.user_id, conversation).await?;
         let (from, to) = (range.begin.max(seen.first), range.end.min(seen.last));
         let seqs: Vec<u64> = if from > to {
             Vec::new()
@@ -283,11 +303,11 @@ pub async fn clear_conversation_msg(
     caller: Caller,
     ApiJson(req): ApiJson<ClearConversationMsgReq>,
 ) -> Result<Reply, AppError> {
-    let mut max_seqs = BTreeMap::new();
-    for conversation in &req.conversation_ids {
-        let seen = open_conversation(&state, &caller, &req.user_id, conversation).await?;
-        max_seqs.insert(conversation.clone(), seen.last);
-    }
+    let views = open_conversations(&state, &caller, &req.user_id, &req.conversation_ids).await?;
+    let max_seqs = views
+        .into_iter()
+        .map(|v| (v.membership.conversation_id, v.last))
+        .collect();
     for_user(&state, &caller, req.user_id, ConversationCommand::Clear { max_seqs }).await
 }
 
