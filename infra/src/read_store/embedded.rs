@@ -47,6 +47,20 @@ impl EmbeddedStore {
         txn.commit().map_err(store_err)
     }
 
+    /// Up to `limit` documents of a key range (range reads can be long:
+    /// callers run this off the async threads).
+    fn scan(&self, start: Bound<String>, end: Bound<String>, limit: usize) -> Result<Vec<Value>, StoreError> {
+        let txn = self.db.begin_read().map_err(store_err)?;
+        let table = txn.open_table(DOCS).map_err(store_err)?;
+        let range = (start.as_ref().map(String::as_str), end.as_ref().map(String::as_str));
+        let mut found = Vec::new();
+        for entry in table.range::<&str>(range).map_err(store_err)?.take(limit) {
+            let (_, bytes) = entry.map_err(store_err)?;
+            found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
+        }
+        Ok(found)
+    }
+
     fn read_docs(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
         let txn = self.db.begin_read().map_err(store_err)?;
         let table = txn.open_table(DOCS).map_err(store_err)?;
@@ -106,15 +120,9 @@ impl DocSource for EmbeddedStore {
     }
 
     async fn scan_prefix(&self, collection: &str, prefix: &str) -> Result<Vec<Value>, StoreError> {
-        let txn = self.db.begin_read().map_err(store_err)?;
-        let table = txn.open_table(DOCS).map_err(store_err)?;
         let (start, end) = (key(collection, prefix), key(collection, &prefix_end(prefix)));
-        let mut found = Vec::new();
-        for entry in table.range(start.as_str()..end.as_str()).map_err(store_err)? {
-            let (_, bytes) = entry.map_err(store_err)?;
-            found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
-        }
-        Ok(found)
+        let store = self.clone();
+        blocking(move || store.scan(Bound::Included(start), Bound::Excluded(end), usize::MAX)).await
     }
 
     async fn scan_after(
@@ -124,20 +132,13 @@ impl DocSource for EmbeddedStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Value>, StoreError> {
-        let txn = self.db.begin_read().map_err(store_err)?;
-        let table = txn.open_table(DOCS).map_err(store_err)?;
         let start = match after {
             Some(after) => Bound::Excluded(key(collection, &format!("{prefix}{after}"))),
             None => Bound::Included(key(collection, prefix)),
         };
         let end = Bound::Excluded(key(collection, &prefix_end(prefix)));
-        let range = (start.as_ref().map(String::as_str), end.as_ref().map(String::as_str));
-        let mut found = Vec::new();
-        for entry in table.range::<&str>(range).map_err(store_err)?.take(limit) {
-            let (_, bytes) = entry.map_err(store_err)?;
-            found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
-        }
-        Ok(found)
+        let store = self.clone();
+        blocking(move || store.scan(start, end, limit)).await
     }
 }
 
