@@ -100,6 +100,9 @@ pub struct SeqDoc {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserConversationDoc {
+    /// Whose conversation this is.
+    #[serde(rename = "userID")]
+    pub user_id: String,
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
     /// Where the conversation's messages are stored (unambiguous).
@@ -121,6 +124,13 @@ pub struct UserConversationDoc {
 }
 
 impl UserConversationDoc {
+    /// May the user see message `seq` (as a member when it was sent, or
+    /// by the group's history policy)?
+    pub fn sees(&self, seq: u64, history_for_new_members: bool) -> bool {
+        let (first, last) = self.visible(u64::MAX, history_for_new_members);
+        (first..=last).contains(&seq)
+    }
+
     /// The seqs the user may see, given the conversation's max seq. New
     /// group members see the history before they joined only with
     /// `history_for_new_members`.
@@ -206,6 +216,7 @@ pub(crate) async fn project(
             let key = id(tenant, &e.user_id, &conversation);
             let before: Option<UserConversationDoc> = batch.get(USER_CONVERSATIONS, &key).await?;
             let doc = UserConversationDoc {
+                user_id: e.user_id.clone(),
                 join_seq: max_seq(batch, tenant, &conversation).await?,
                 key: conversation.clone(),
                 conversation_id: conversation,
@@ -244,6 +255,7 @@ async fn store_message(
     if e.session_type == SINGLE_CHAT && e.seq == 1 {
         for (user, peer) in [(&e.send_id, &e.recv_id), (&e.recv_id, &e.send_id)] {
             let doc = UserConversationDoc {
+                user_id: user.clone(),
                 conversation_id: single_conversation_id(user, peer),
                 key: key.clone(),
                 session_type: SINGLE_CHAT,
@@ -295,6 +307,17 @@ pub async fn conversations(
     user_id: &str,
 ) -> Result<Vec<UserConversationDoc>, StoreError> {
     read_list(source, USER_CONVERSATIONS, &format!("{tenant}:{user_id}:")).await
+}
+
+/// The memberships of `users` in one conversation (those who have one).
+pub async fn memberships(
+    source: &dyn DocSource,
+    tenant: &str,
+    conversation_id: &str,
+    users: &[String],
+) -> Result<Vec<UserConversationDoc>, StoreError> {
+    let ids: Vec<String> = users.iter().map(|u| id(tenant, u, conversation_id)).collect();
+    read_many(source, USER_CONVERSATIONS, &ids).await
 }
 
 /// The max seq of each of the conversations with these keys (0 without

@@ -855,3 +855,27 @@ async fn client_msg_ids_are_per_sender() {
     let [carol] = users(&server, ["carol"]).await;
     assert_err(&send(&server, &carol, body("carol")).await, 1203, "carol");
 }
+
+/// Without history for new members, a member who joined later is not
+/// pushed what it may not pull: the revocation of an earlier message.
+#[tokio::test]
+async fn pushes_follow_what_each_member_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--group-history-for-new-members", "false"]);
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    create_group(&server, &alice, "alice", "g1", &[], &[]).await;
+    ok(send(&server, &alice, group_body("alice", "g1", "before bob")).await);
+    let join = json!({"groupID": "g1", "joinSource": 3});
+    ok(server.post("/group/join_group", Some(&bob), join).await);
+    let mut bob_ws = Ws::connect(&server, &bob, "bob").await;
+    let mut alice_ws = Ws::connect(&server, &alice, "alice").await;
+
+    let revoke = json!({"conversationID": "sg_g1", "seq": 1, "userID": "alice"});
+    ok(server.post("/msg/revoke_msg", Some(&alice), revoke).await);
+    let revoked = pushed_msg(&alice_ws.push().await, "sg_g1");
+    assert_eq!(revoked["contentType"], 2101, "{revoked}");
+    bob_ws.assert_quiet().await;
+
+    ok(send(&server, &alice, group_body("alice", "g1", "after bob")).await);
+    assert_eq!(pushed_msg(&bob_ws.push().await, "sg_g1")["seq"], 2);
+}

@@ -57,14 +57,24 @@ fn frame(req_identifier: i64, envelope: &Envelope, data: Value) -> Utf8Bytes {
     Utf8Bytes::from(frame.to_string())
 }
 
-/// The key and users of the conversation decided in `envelope`'s scope.
-async fn conversation(state: &AppState, envelope: &Envelope) -> Result<(String, Vec<String>), StoreError> {
+/// The key of the conversation decided in `envelope`'s scope, and its
+/// users who may see message `seq`: the pair, or the group's members, less
+/// those who joined after it when new members do not see history.
+async fn conversation(state: &AppState, envelope: &Envelope, seq: u64) -> Result<(String, Vec<String>), StoreError> {
     match envelope.stream_key.parse::<StreamKey>() {
         Ok(StreamKey::Pair { a, b, .. }) => Ok((conversation_key(&a, &b, ""), vec![a, b])),
         Ok(StreamKey::Group { tenant, group_id }) => {
+            let key = conversation_key("", "", &group_id);
             let members = groups::members(state.reads(), &tenant, &group_id).await?;
-            let users = members.into_iter().map(|m| m.user_id).collect();
-            Ok((conversation_key("", "", &group_id), users))
+            let users: Vec<String> = members.into_iter().map(|m| m.user_id).collect();
+            let history = state.history_for_new_members;
+            let seen = messages::memberships(state.reads(), &tenant, &key, &users).await?;
+            let users = seen
+                .into_iter()
+                .filter(|m| m.sees(seq, history))
+                .map(|m| m.user_id)
+                .collect();
+            Ok((key, users))
         }
         _ => Ok((String::new(), Vec::new())),
     }
@@ -74,7 +84,7 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
     let tenant = &envelope.tenant_id;
     match event {
         DomainEvent::MessageSent(message) => {
-            let (_, users) = conversation(state, envelope).await?;
+            let (_, users) = conversation(state, envelope, message.seq).await?;
             if hub.any_online(tenant, &users) {
                 let data = json!({ "msgs": { &message.conversation_id: { "Msgs": [MsgDoc::of(message)] } } });
                 let skip = Some((message.send_id.as_str(), message.client_msg_id.as_str()));
@@ -82,7 +92,7 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
             }
         }
         DomainEvent::MessageRevoked(revoked) => {
-            let (key, users) = conversation(state, envelope).await?;
+            let (key, users) = conversation(state, envelope, revoked.seq).await?;
             if hub.any_online(tenant, &users) {
                 let now = messages::messages(state.reads(), tenant, &key, &[revoked.seq]).await?;
                 let data = json!({ "msgs": { &revoked.conversation_id: { "Msgs": now } } });
