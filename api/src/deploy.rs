@@ -173,7 +173,7 @@ impl Scratch {
                 drop(self.fresh);
                 std::fs::remove_dir_all(dir)?;
             }
-            None => self.fresh.reset().await?,
+            None => self.fresh.destroy().await?,
         }
         Ok(())
     }

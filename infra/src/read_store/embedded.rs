@@ -172,6 +172,11 @@ impl ReadStore for EmbeddedStore {
         .await
     }
 
+    /// The file goes with its directory; emptying it is all there is to do.
+    async fn destroy(&self) -> Result<(), StoreError> {
+        self.reset().await
+    }
+
     async fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
         let store = self.clone();
         let collection = collection.to_owned();

@@ -31,6 +31,9 @@ pub trait ReadStore: DocSource {
     /// Drops every read model and the checkpoint.
     async fn reset(&self) -> Result<(), StoreError>;
 
+    /// Drops the store itself (a scratch store after use).
+    async fn destroy(&self) -> Result<(), StoreError>;
+
     /// Every document of a collection with its id, in id order.
     async fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError>;
 

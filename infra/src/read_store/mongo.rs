@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::{Checkpoints, ReadStore};
 
 const CHECKPOINTS: &str = "_checkpoints";
-const ATTEMPTS: usize = 10;
+const ATTEMPTS: usize = 20;
 
 #[derive(Clone)]
 pub struct MongoStore {
@@ -44,14 +44,33 @@ impl MongoStore {
         let client = Client::with_uri_str(uri).await.map_err(store_err)?;
         let db = client.database(database);
         db.run_command(doc! {"ping": 1}).await.map_err(store_err)?;
+        let store = MongoStore { client, db };
+        store.prepare().await?;
+        Ok(store)
+    }
+
+    /// Creates every read-model collection and the list indexes up front:
+    /// collections created implicitly inside concurrent transactions
+    /// conflict, and lists need their index.
+    async fn prepare(&self) -> Result<(), StoreError> {
+        let existing = self.db.list_collection_names().await.map_err(store_err)?;
+        let all = projections::PROJECTIONS
+            .iter()
+            .flat_map(|(_, collections)| collections.iter())
+            .chain(std::iter::once(&CHECKPOINTS));
+        for collection in all {
+            if !existing.iter().any(|c| c == collection) {
+                // Another process may create it at the same moment.
+                if let Err(e) = self.db.create_collection(*collection).await {
+                    tracing::debug!(error = %e, collection, "creating a read-model collection");
+                }
+            }
+        }
         for list in projections::LISTS {
             let index = IndexModel::builder().keys(doc! {LIST: 1, "_id": 1}).build();
-            db.collection::<Document>(list)
-                .create_index(index)
-                .await
-                .map_err(store_err)?;
+            self.docs(list).create_index(index).await.map_err(store_err)?;
         }
-        Ok(MongoStore { client, db })
+        Ok(())
     }
 
     fn docs(&self, collection: &str) -> Collection<Document> {
@@ -233,6 +252,9 @@ impl ReadStore for MongoStore {
                 Ok(()) => return Ok(()),
                 Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < ATTEMPTS => {
                     tracing::debug!(error = %e, attempt, "read-model transaction conflicted; retrying");
+                    // Back off: 5 ms, 10 ms, ... up to half a second.
+                    let pause = 5u64 << attempt.min(7);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(store_err(e)),
@@ -241,6 +263,11 @@ impl ReadStore for MongoStore {
     }
 
     async fn reset(&self) -> Result<(), StoreError> {
+        self.db.drop().await.map_err(store_err)?;
+        self.prepare().await
+    }
+
+    async fn destroy(&self) -> Result<(), StoreError> {
         self.db.drop().await.map_err(store_err)
     }
 
