@@ -218,28 +218,16 @@ impl GroupState {
             }
             DomainEvent::GroupInfoSet(e) => {
                 if let Some(group) = self.group.as_mut() {
-                    let texts = [
-                        (&mut group.group_name, &e.group_name),
-                        (&mut group.notification, &e.notification),
-                        (&mut group.introduction, &e.introduction),
-                        (&mut group.face_url, &e.face_url),
-                        (&mut group.ex, &e.ex),
-                    ];
-                    for (field, value) in texts {
-                        if let Some(v) = value {
-                            field.clone_from(v);
-                        }
-                    }
-                    let numbers = [
-                        (&mut group.need_verification, e.need_verification),
-                        (&mut group.look_member_info, e.look_member_info),
-                        (&mut group.apply_member_friend, e.apply_member_friend),
-                    ];
-                    for (field, value) in numbers {
-                        if let Some(v) = value {
-                            *field = v;
-                        }
-                    }
+                    e.apply_to(GroupInfoFields {
+                        group_name: &mut group.group_name,
+                        notification: &mut group.notification,
+                        introduction: &mut group.introduction,
+                        face_url: &mut group.face_url,
+                        ex: &mut group.ex,
+                        need_verification: &mut group.need_verification,
+                        look_member_info: &mut group.look_member_info,
+                        apply_member_friend: &mut group.apply_member_friend,
+                    });
                 }
             }
             DomainEvent::GroupMemberJoined(e) => {

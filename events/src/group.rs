@@ -78,6 +78,48 @@ pub struct GroupInfoSet {
     pub notification_user_id: Option<String>,
 }
 
+/// The info fields of a group, wherever they are kept (decision state,
+/// read model), for [`GroupInfoSet::apply_to`].
+pub struct GroupInfoFields<'a> {
+    pub group_name: &'a mut String,
+    pub notification: &'a mut String,
+    pub introduction: &'a mut String,
+    pub face_url: &'a mut String,
+    pub ex: &'a mut String,
+    pub need_verification: &'a mut i32,
+    pub look_member_info: &'a mut i32,
+    pub apply_member_friend: &'a mut i32,
+}
+
+impl GroupInfoSet {
+    /// Sets the fields this event changes (the notification's time and
+    /// author are the read model's own business).
+    pub fn apply_to(&self, info: GroupInfoFields<'_>) {
+        let texts = [
+            (info.group_name, &self.group_name),
+            (info.notification, &self.notification),
+            (info.introduction, &self.introduction),
+            (info.face_url, &self.face_url),
+            (info.ex, &self.ex),
+        ];
+        for (field, value) in texts {
+            if let Some(v) = value {
+                field.clone_from(v);
+            }
+        }
+        let numbers = [
+            (info.need_verification, self.need_verification),
+            (info.look_member_info, self.look_member_info),
+            (info.apply_member_friend, self.apply_member_friend),
+        ];
+        for (field, value) in numbers {
+            if let Some(v) = value {
+                *field = v;
+            }
+        }
+    }
+}
+
 /// A user became a member (at creation, by joining, by invitation or by an
 /// approved request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

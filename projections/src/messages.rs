@@ -320,20 +320,6 @@ pub async fn memberships(
     read_many(source, USER_CONVERSATIONS, &ids).await
 }
 
-/// The max seq of each of the conversations with these keys (0 without
-/// messages).
-pub async fn max_seqs(
-    source: &dyn DocSource,
-    tenant: &str,
-    keys: &[String],
-) -> Result<HashMap<String, u64>, StoreError> {
-    let ids: Vec<String> = keys.iter().map(|k| seq_id(tenant, k)).collect();
-    let found: Vec<SeqDoc> = read_many(source, SEQS, &ids).await?;
-    let mut seqs: HashMap<String, u64> = keys.iter().map(|k| (k.clone(), 0)).collect();
-    seqs.extend(found.into_iter().map(|d| (d.key, d.max_seq)));
-    Ok(seqs)
-}
-
 /// Messages of the conversation with this key at `seqs`, in that order
 /// (missing ones left out).
 pub async fn messages(

@@ -323,16 +323,20 @@ pub async fn cancel_mute_group_member(
     execute(&state, &caller, command).await
 }
 
+async fn set_mute(state: &AppState, caller: &Caller, req: GroupReq, muted: bool) -> Result<Reply, AppError> {
+    let command = GroupCommand::SetMute {
+        group_id: req.group_id,
+        muted,
+    };
+    execute(state, caller, command).await
+}
+
 pub async fn mute_group(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<GroupReq>,
 ) -> Result<Reply, AppError> {
-    let command = GroupCommand::SetMute {
-        group_id: req.group_id,
-        muted: true,
-    };
-    execute(&state, &caller, command).await
+    set_mute(&state, &caller, req, true).await
 }
 
 pub async fn cancel_mute_group(
@@ -340,11 +344,7 @@ pub async fn cancel_mute_group(
     caller: Caller,
     ApiJson(req): ApiJson<GroupReq>,
 ) -> Result<Reply, AppError> {
-    let command = GroupCommand::SetMute {
-        group_id: req.group_id,
-        muted: false,
-    };
-    execute(&state, &caller, command).await
+    set_mute(&state, &caller, req, false).await
 }
 
 /// The groups a user is in, in the order joined.
