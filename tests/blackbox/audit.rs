@@ -10,13 +10,6 @@ use serde_json::{json, Value};
 
 use crate::harness::*;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 /// Between the steps of a script, so that no two commands share a millisecond.
 async fn pause() {
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -62,13 +55,6 @@ fn rfc3339_formats_known_instants() {
     assert_eq!(rfc3339(1_795_688_717_347, 120), "2026-11-26T12:25:17.347+02:00");
     assert_eq!(rfc3339(1_795_688_717_347, -630), "2026-11-25T23:55:17.347-10:30");
     assert_eq!(rfc3339(951_782_400_000, 0), "2000-02-29T00:00:00.000Z");
-}
-
-/// The data of a successful reply.
-#[track_caller]
-fn ok(reply: Value) -> Value {
-    assert_eq!(reply["errCode"], 0, "{reply}");
-    reply.get("data").cloned().unwrap_or(Value::Null)
 }
 
 /// A command sent with this operationID (and token, if any): its reply's

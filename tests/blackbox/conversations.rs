@@ -36,31 +36,11 @@ const QUIET: Duration = Duration::from_millis(500);
 
 const AB: &str = "si_alice_bob";
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// The data of a successful reply.
-#[track_caller]
-fn ok(reply: Value) -> Value {
-    assert_eq!(reply["errCode"], 0, "{reply}");
-    reply.get("data").cloned().unwrap_or(Value::Null)
-}
-
 /// An error reply with this code (and no data).
 #[track_caller]
 fn refused(reply: &Value, code: i64) {
     assert_eq!(reply["errCode"], code, "{reply}");
     assert!(reply.get("data").is_none(), "errors carry no data: {reply}");
-}
-
-/// Registers (nickname = user ID) and logs in all of `ids` concurrently.
-async fn users<const N: usize>(server: &Server, ids: [&str; N]) -> [String; N] {
-    let tokens = join_all(ids.iter().map(|id| server.user(id))).await;
-    tokens.try_into().unwrap()
 }
 
 fn text(s: &str) -> Value {

@@ -23,26 +23,6 @@ fn page(n: i64, size: i64) -> Value {
     json!({"pageNumber": n, "showNumber": size})
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// The data of a successful reply.
-#[track_caller]
-fn ok(reply: Value) -> Value {
-    assert_eq!(reply["errCode"], 0, "{reply}");
-    reply.get("data").cloned().unwrap_or(Value::Null)
-}
-
-/// Registers (nickname = user ID) and logs in all of `ids` concurrently.
-async fn users<const N: usize>(server: &Server, ids: [&str; N]) -> [String; N] {
-    let tokens = join_all(ids.iter().map(|id| server.user(id))).await;
-    tokens.try_into().unwrap()
-}
-
 fn create_body(owner: &str, group_id: &str, need_verification: i64, admins: &[&str], members: &[&str]) -> Value {
     json!({
         "ownerUserID": owner,

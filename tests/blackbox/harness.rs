@@ -335,6 +335,27 @@ pub fn token_with(claims: Value, secret: &str) -> String {
     .expect("encode token")
 }
 
+/// Milliseconds since the Unix epoch, as the server stamps events.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The `data` of a successful reply (asserting errCode 0).
+#[track_caller]
+pub fn ok(reply: Value) -> Value {
+    assert_eq!(reply["errCode"], 0, "{reply}");
+    reply.get("data").cloned().unwrap_or(Value::Null)
+}
+
+/// Registers and logs in these users concurrently; their tokens in order.
+pub async fn users<const N: usize>(server: &Server, ids: [&str; N]) -> [String; N] {
+    let tokens = futures::future::join_all(ids.iter().map(|id| server.user(id))).await;
+    tokens.try_into().unwrap()
+}
+
 pub fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -26,26 +26,6 @@ const WAIT: Duration = Duration::from_secs(10);
 /// How long to watch for a frame that should not arrive.
 const QUIET: Duration = Duration::from_millis(500);
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// The data of a successful reply.
-#[track_caller]
-fn ok(reply: Value) -> Value {
-    assert_eq!(reply["errCode"], 0, "{reply}");
-    reply.get("data").cloned().unwrap_or(Value::Null)
-}
-
-/// Registers (nickname = user ID) and logs in all of `ids` concurrently.
-async fn users<const N: usize>(server: &Server, ids: [&str; N]) -> [String; N] {
-    let tokens = join_all(ids.iter().map(|id| server.user(id))).await;
-    tokens.try_into().unwrap()
-}
-
 fn text(s: &str) -> Value {
     json!({ "content": s })
 }
