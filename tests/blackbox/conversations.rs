@@ -9,30 +9,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures::future::join_all;
-use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
+use crate::chat::*;
 use crate::harness::*;
 
-const SINGLE: i64 = 1;
-const GROUP: i64 = 3;
-const TEXT: i64 = 101;
 /// contentType of a revoked message.
 const REVOKED: i64 = 2101;
 
 const ROLE_OWNER: i64 = 100;
 const ROLE_ADMIN: i64 = 60;
 const ROLE_MEMBER: i64 = 20;
-
-const WS_NEWEST_SEQ: i64 = 1001;
-const WS_PUSH: i64 = 2001;
-const WS_READ_RECEIPT: i64 = 2200;
-
-/// How long a frame that should arrive may take.
-const WAIT: Duration = Duration::from_secs(10);
-/// How long to watch for a frame that should not arrive.
-const QUIET: Duration = Duration::from_millis(500);
 
 const AB: &str = "si_alice_bob";
 
@@ -41,20 +28,6 @@ const AB: &str = "si_alice_bob";
 fn refused(reply: &Value, code: i64) {
     assert_eq!(reply["errCode"], code, "{reply}");
     assert!(reply.get("data").is_none(), "errors carry no data: {reply}");
-}
-
-fn text(s: &str) -> Value {
-    json!({ "content": s })
-}
-
-fn single_body(from: &str, to: &str, content: &str, client_msg_id: &str) -> Value {
-    json!({"sendID": from, "recvID": to, "sessionType": SINGLE, "contentType": TEXT,
-        "content": text(content), "clientMsgID": client_msg_id})
-}
-
-fn group_body(from: &str, group_id: &str, content: &str) -> Value {
-    json!({"sendID": from, "groupID": group_id, "sessionType": GROUP, "contentType": TEXT,
-        "content": text(content)})
 }
 
 /// Sends; returns the receipt.
@@ -105,15 +78,6 @@ async fn message_at(server: &Server, token: &str, user: &str, conversation: &str
     let msgs = data["msgs"][conversation]["Msgs"].as_array().expect("Msgs");
     assert_eq!(msgs.len(), 1, "{user} sees message {seq} of {conversation}: {data}");
     msgs[0].clone()
-}
-
-/// Creates a work group that anyone may join directly.
-async fn create_group(server: &Server, token: &str, owner: &str, group_id: &str, admins: &[&str], members: &[&str]) {
-    let body = json!({
-        "ownerUserID": owner, "adminUserIDs": admins, "memberUserIDs": members,
-        "groupInfo": {"groupID": group_id, "groupName": "Chat", "groupType": 2, "needVerification": 2},
-    });
-    ok(server.post("/group/create_group", Some(token), body).await);
 }
 
 async fn join_group(server: &Server, token: &str, group_id: &str) {
@@ -311,106 +275,6 @@ fn expected_order(entries: &[(String, bool, i64)]) -> Vec<String> {
     let mut sorted = entries.to_vec();
     sorted.sort_by(|a, b| (!a.1, -a.2, &a.0).cmp(&(!b.1, -b.2, &b.0)));
     sorted.into_iter().map(|(id, _, _)| id).collect()
-}
-
-/// One WebSocket session.
-struct Ws {
-    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    user: String,
-    incr: u64,
-}
-
-fn ws_url(server: &Server, token: &str, user: &str) -> String {
-    let base = server.base().expect("an API node is running");
-    let host = base.strip_prefix("http://").expect("an http base");
-    format!("ws://{host}/ws?token={token}&sendID={user}&platformID=1")
-}
-
-impl Ws {
-    /// Connects and makes one round trip, so the server has registered the
-    /// session (and will push to it) when this returns.
-    async fn connect(server: &Server, token: &str, user: &str) -> Ws {
-        let (stream, _) = tokio_tungstenite::connect_async(ws_url(server, token, user))
-            .await
-            .expect("websocket connect");
-        let mut ws = Ws {
-            stream,
-            user: user.to_owned(),
-            incr: 0,
-        };
-        ws.incr += 1;
-        let incr = format!("{user}-{}", ws.incr);
-        let frame = json!({"reqIdentifier": WS_NEWEST_SEQ, "operationID": format!("op-{incr}"),
-            "msgIncr": incr, "sendID": user, "data": {"userID": user}});
-        ws.stream
-            .send(Message::text(frame.to_string()))
-            .await
-            .expect("send frame");
-        let reply = ws
-            .next_json(WAIT)
-            .await
-            .unwrap_or_else(|| panic!("{user} got no reply to newest_seq"));
-        assert_eq!(reply["reqIdentifier"], WS_NEWEST_SEQ, "{reply}");
-        assert_eq!(reply["msgIncr"], incr, "{reply}");
-        assert_eq!(reply["errCode"], 0, "{reply}");
-        ws
-    }
-
-    /// The next frame other than Ping/Pong, or None within `within`.
-    async fn next_frame(&mut self, within: Duration) -> Option<Message> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let frame = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?;
-            match frame {
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(message)) => return Some(message),
-                Some(Err(e)) => panic!("websocket of {}: {e}", self.user),
-                None => panic!("websocket of {} ended", self.user),
-            }
-        }
-    }
-
-    /// The next JSON text frame within `within`.
-    async fn next_json(&mut self, within: Duration) -> Option<Value> {
-        match self.next_frame(within).await? {
-            Message::Text(t) => Some(serde_json::from_str(t.as_str()).expect("JSON frame")),
-            other => panic!("{} expected a text frame, got {other:?}", self.user),
-        }
-    }
-
-    /// The next frame, which must be a server push of kind `req_identifier`.
-    async fn pushed(&mut self, req_identifier: i64) -> Value {
-        let frame = self
-            .next_json(WAIT)
-            .await
-            .unwrap_or_else(|| panic!("{} got no {req_identifier} push", self.user));
-        assert_eq!(
-            frame["reqIdentifier"], req_identifier,
-            "{} expected a {req_identifier}: {frame}",
-            self.user
-        );
-        assert_eq!(frame["errCode"], 0, "{frame}");
-        assert_eq!(frame["errMsg"], "", "{frame}");
-        assert_eq!(frame["msgIncr"], "", "{frame}");
-        frame
-    }
-
-    /// Asserts that nothing (but pings) arrives for a while.
-    async fn assert_quiet(&mut self) {
-        if let Some(frame) = self.next_frame(QUIET).await {
-            panic!("{} expected no frame, got {frame:?}", self.user);
-        }
-    }
-}
-
-/// The single MsgData of a 2001 push of one message in `conversation`.
-#[track_caller]
-fn pushed_msg(push: &Value, conversation: &str) -> Value {
-    let convs = push["data"]["msgs"].as_object().expect("msgs");
-    assert_eq!(convs.len(), 1, "{push}");
-    let msgs = push["data"]["msgs"][conversation]["Msgs"].as_array().expect("Msgs");
-    assert_eq!(msgs.len(), 1, "{push}");
-    msgs[0].clone()
 }
 
 #[tokio::test]

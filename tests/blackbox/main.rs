@@ -8,6 +8,7 @@ mod harness;
 
 mod audit;
 mod auth;
+mod chat;
 mod conversations;
 mod durability;
 mod embedded;

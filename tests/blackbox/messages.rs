@@ -6,39 +6,11 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::chat::*;
 use crate::harness::*;
-
-const SINGLE: i64 = 1;
-const GROUP: i64 = 3;
-const TEXT: i64 = 101;
-
-const WS_NEWEST_SEQ: i64 = 1001;
-const WS_PULL: i64 = 1002;
-const WS_SEND: i64 = 1003;
-const WS_PUSH: i64 = 2001;
-
-/// How long a frame that should arrive may take.
-const WAIT: Duration = Duration::from_secs(10);
-/// How long to watch for a frame that should not arrive.
-const QUIET: Duration = Duration::from_millis(500);
-
-fn text(s: &str) -> Value {
-    json!({ "content": s })
-}
-
-fn single_body(from: &str, to: &str, content: &str, client_msg_id: &str) -> Value {
-    json!({"sendID": from, "recvID": to, "sessionType": SINGLE, "contentType": TEXT,
-        "content": text(content), "clientMsgID": client_msg_id})
-}
-
-fn group_body(from: &str, group_id: &str, content: &str) -> Value {
-    json!({"sendID": from, "groupID": group_id, "sessionType": GROUP, "contentType": TEXT,
-        "content": text(content)})
-}
 
 async fn send(server: &Server, token: &str, body: Value) -> Value {
     server.post("/msg/send_msg", Some(token), body).await
@@ -66,139 +38,6 @@ fn seqs(msgs: &Value) -> Vec<u64> {
         .iter()
         .map(|m| m["seq"].as_u64().unwrap())
         .collect()
-}
-
-/// Creates a work group that anyone may join directly.
-async fn create_group(server: &Server, token: &str, owner: &str, group_id: &str, admins: &[&str], members: &[&str]) {
-    let body = json!({
-        "ownerUserID": owner, "adminUserIDs": admins, "memberUserIDs": members,
-        "groupInfo": {"groupID": group_id, "groupName": "Chat", "groupType": 2, "needVerification": 2},
-    });
-    ok(server.post("/group/create_group", Some(token), body).await);
-}
-
-/// One WebSocket session.
-struct Ws {
-    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    user: String,
-    incr: u64,
-}
-
-fn ws_url(server: &Server, token: &str, user: &str) -> String {
-    let base = server.base().expect("an API node is running");
-    let host = base.strip_prefix("http://").expect("an http base");
-    format!("ws://{host}/ws?token={token}&sendID={user}&platformID=1")
-}
-
-impl Ws {
-    /// Connects without any request (the session may not be registered yet).
-    async fn open(server: &Server, token: &str, user: &str) -> Ws {
-        let (stream, _) = tokio_tungstenite::connect_async(ws_url(server, token, user))
-            .await
-            .expect("websocket connect");
-        Ws {
-            stream,
-            user: user.to_owned(),
-            incr: 0,
-        }
-    }
-
-    /// Connects and makes one round trip, so the server has registered the
-    /// session (and will push to it) when this returns.
-    async fn connect(server: &Server, token: &str, user: &str) -> Ws {
-        let mut ws = Ws::open(server, token, user).await;
-        let reply = ws.request(WS_NEWEST_SEQ, json!({ "userID": user })).await;
-        assert_eq!(reply["errCode"], 0, "{reply}");
-        ws
-    }
-
-    /// Sends a request frame; returns its msgIncr.
-    async fn send_request(&mut self, req_identifier: i64, data: Value) -> String {
-        self.incr += 1;
-        let incr = format!("{}-{}", self.user, self.incr);
-        let frame = json!({"reqIdentifier": req_identifier, "operationID": format!("op-{incr}"),
-            "msgIncr": incr, "sendID": self.user, "data": data});
-        self.stream
-            .send(Message::text(frame.to_string()))
-            .await
-            .expect("send frame");
-        incr
-    }
-
-    /// The next frame other than Ping/Pong, or None within `within`.
-    async fn next_frame(&mut self, within: Duration) -> Option<Message> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let frame = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?;
-            match frame {
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(message)) => return Some(message),
-                Some(Err(e)) => panic!("websocket of {}: {e}", self.user),
-                None => panic!("websocket of {} ended", self.user),
-            }
-        }
-    }
-
-    /// The next JSON text frame within `within`.
-    async fn next_json(&mut self, within: Duration) -> Option<Value> {
-        match self.next_frame(within).await? {
-            Message::Text(t) => Some(serde_json::from_str(t.as_str()).expect("JSON frame")),
-            other => panic!("{} expected a text frame, got {other:?}", self.user),
-        }
-    }
-
-    /// Sends a request and waits for its reply (pushes on the way are
-    /// dropped: tests that care use `send_request` and read frames).
-    async fn request(&mut self, req_identifier: i64, data: Value) -> Value {
-        let incr = self.send_request(req_identifier, data).await;
-        loop {
-            let frame = self
-                .next_json(WAIT)
-                .await
-                .unwrap_or_else(|| panic!("{} got no reply to {req_identifier}", self.user));
-            if frame["reqIdentifier"] == WS_PUSH {
-                continue;
-            }
-            assert_eq!(frame["msgIncr"], incr, "{frame}");
-            assert_eq!(frame["reqIdentifier"], req_identifier, "{frame}");
-            return frame;
-        }
-    }
-
-    /// The next push (reqIdentifier 2001) within `within`; replies fail.
-    async fn push_within(&mut self, within: Duration) -> Option<Value> {
-        let frame = self.next_json(within).await?;
-        assert_eq!(
-            frame["reqIdentifier"], WS_PUSH,
-            "{} expected a push: {frame}",
-            self.user
-        );
-        assert_eq!(frame["errCode"], 0, "{frame}");
-        Some(frame)
-    }
-
-    async fn push(&mut self) -> Value {
-        self.push_within(WAIT)
-            .await
-            .unwrap_or_else(|| panic!("{} got no push", self.user))
-    }
-
-    /// Asserts that nothing (but pings) arrives for a while.
-    async fn assert_quiet(&mut self) {
-        if let Some(frame) = self.next_frame(QUIET).await {
-            panic!("{} expected no frame, got {frame:?}", self.user);
-        }
-    }
-}
-
-/// The single MsgData of a push of one message in `conversation`.
-#[track_caller]
-fn pushed_msg(push: &Value, conversation: &str) -> Value {
-    let convs = push["data"]["msgs"].as_object().expect("msgs");
-    assert_eq!(convs.len(), 1, "{push}");
-    let msgs = push["data"]["msgs"][conversation]["Msgs"].as_array().expect("Msgs");
-    assert_eq!(msgs.len(), 1, "{push}");
-    msgs[0].clone()
 }
 
 #[tokio::test]
