@@ -10,6 +10,7 @@ use infra::progress::ReadProgress;
 use infra::projector::{Progress, Projector};
 use infra::read_store::{EmbeddedStore, MongoStore, ReadStore};
 use infra::tail::{self, Tail};
+use infra::vault::{FileKeyStore, MongoKeyStore, Vault};
 use infra::write_side::{CommandBus, WriteSide};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -25,6 +26,8 @@ pub struct ApiBackend {
     pub progress: ReadProgress,
     /// New events from now on, for the push gateway.
     pub tail: Option<Tail>,
+    /// The keys of personal data.
+    pub vault: Arc<Vault>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     log: Option<Arc<dyn EventLog>>,
@@ -65,6 +68,15 @@ pub fn is_scale_out(args: &BackendArgs) -> Result<bool, BoxError> {
     }
 }
 
+/// The embedded deployment's key store, in the data dir.
+const KEYS_FILE: &str = "personal-keys";
+
+/// The scale-out deployment's key store: a database of its own, apart from
+/// the read models (which a rebuild drops).
+fn vault_database(args: &BackendArgs) -> String {
+    format!("{}_vault", args.mongodb_database)
+}
+
 async fn mongo(args: &BackendArgs) -> Result<Arc<dyn ReadStore>, BoxError> {
     Ok(Arc::new(
         MongoStore::connect(&args.mongodb_uri, &args.mongodb_database).await?,
@@ -94,7 +106,9 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
         let store = mongo(args).await?;
         let commands = KafkaCommands::start(kafka_config(args)).await?;
         let (tail, following) = kafka::follow(kafka_config(args), stopped).await?;
+        let keys = MongoKeyStore::connect(&args.mongodb_uri, &vault_database(args)).await?;
         return Ok(ApiBackend {
+            vault: Arc::new(Vault::new(Arc::new(keys))),
             commands: Arc::new(commands),
             progress: ReadProgress::shared(store.clone()),
             store,
@@ -105,6 +119,7 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
         });
     }
     let Embedded { log, store } = embedded(args)?;
+    let keys = FileKeyStore::open(&args.data.data_dir.join(KEYS_FILE)).await?;
     let write = WriteSide::recover(log.clone()).await?;
     let projector = Projector::new(store.clone()).await?;
     // Serve only once the read models include everything already durable:
@@ -117,6 +132,7 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
     let (tail, following) = tail::follow_embedded(log.clone(), stopped.clone());
     let projecting = tokio::spawn(projector.run(log.clone(), stopped));
     Ok(ApiBackend {
+        vault: Arc::new(Vault::new(Arc::new(keys))),
         commands: Arc::new(write),
         store,
         progress,

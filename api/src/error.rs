@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commands::CommandError;
+use infra::vault::VaultError;
 use infra::write_side::WriteError;
 use projections::StoreError;
 use schemas::{ApiReply, FieldError};
@@ -93,6 +94,12 @@ impl From<WriteError> for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        AppError::internal(e.to_string())
+    }
+}
+
+impl From<VaultError> for AppError {
+    fn from(e: VaultError) -> Self {
         AppError::internal(e.to_string())
     }
 }

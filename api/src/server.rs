@@ -34,6 +34,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         friend_verify: args.friend_verify,
         history_for_new_members: args.group_history_for_new_members,
         hub: Arc::default(),
+        vault: backend.vault.clone(),
         progress: backend.progress.clone(),
     }));
 

@@ -8,6 +8,7 @@ use commands::{Actor, Command};
 use events::EventMeta;
 use infra::progress::ReadProgress;
 use infra::read_store::ReadStore;
+use infra::vault::Vault;
 use infra::write_side::{CommandBus, Executed, WriteError};
 use projections::DocSource;
 
@@ -32,6 +33,9 @@ pub struct Inner {
     pub history_for_new_members: bool,
     /// This node's WebSocket sessions.
     pub hub: Arc<Hub>,
+    /// Seals personal fields before commands go anywhere; opens them in
+    /// replies.
+    pub vault: Arc<Vault>,
 }
 
 impl std::ops::Deref for AppState {
@@ -64,8 +68,14 @@ impl Inner {
         &self,
         meta: &RequestMeta,
         actor: Actor,
-        command: Command,
+        mut command: Command,
     ) -> Result<Executed, WriteError> {
+        if let Some(fields) = command.personal_fields() {
+            self.vault
+                .seal(&meta.tenant, fields)
+                .await
+                .map_err(|e| WriteError::Unavailable(e.to_string()))?;
+        }
         let event_meta = EventMeta {
             tenant_id: meta.tenant.clone(),
             actor_user_id: actor.user_id.clone(),

@@ -8,6 +8,7 @@ mod error;
 pub mod group;
 pub mod message;
 pub mod pair;
+mod personal;
 mod rules;
 mod scope;
 pub mod user;
@@ -17,4 +18,5 @@ mod given;
 
 pub use actor::Actor;
 pub use error::CommandError;
+pub use personal::PersonalFields;
 pub use scope::{Command, ScopeState};

@@ -1,6 +1,6 @@
 //! The `user:` decision scope: registration and profile.
 
-use events::user::{PersonalData, UserProfileUpdated, UserRegistered};
+use events::user::{PersonalData, UserForgotten, UserProfileUpdated, UserRegistered};
 use events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,9 @@ pub enum UserCommand {
         face_url: Option<String>,
         ex: Option<String>,
     },
+    /// Erase the user's personal data (app admins only; the API erases
+    /// the user's key before it records this).
+    Forget { user_id: String },
     /// The user's own side of one or more of its conversations.
     Conversation {
         user_id: String,
@@ -35,6 +38,7 @@ impl UserCommand {
         match self {
             UserCommand::Register { user_id, .. }
             | UserCommand::UpdateProfile { user_id, .. }
+            | UserCommand::Forget { user_id }
             | UserCommand::Conversation { user_id, .. } => user_id,
         }
     }
@@ -43,24 +47,21 @@ impl UserCommand {
         match self {
             UserCommand::Register { .. } => "self_register",
             UserCommand::UpdateProfile { .. } => "update_user_info_ex",
+            UserCommand::Forget { .. } => "forget_user",
             UserCommand::Conversation { command, .. } => command.name(),
         }
     }
 }
 
-/// A registered user's write-side view of itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
-    pub nickname: String,
-    pub face_url: String,
-    pub ex: String,
-    pub password_hash: String,
-    pub create_time: i64,
-}
-
+/// A user's write-side view of itself. It holds no personal data (those
+/// fields reach the decisions sealed, and the scale-out writer stores this
+/// state in a changelog), so a profile update records the fields given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserState {
-    pub profile: Option<Profile>,
+    pub registered: bool,
+    /// An app admin erased the user's personal data.
+    #[serde(default)]
+    pub forgotten: bool,
     #[serde(default)]
     pub conversations: Conversations,
 }
@@ -68,20 +69,9 @@ pub struct UserState {
 impl UserState {
     pub fn apply(&mut self, event: &DomainEvent) {
         match event {
-            DomainEvent::UserRegistered(e) => {
-                self.profile = Some(Profile {
-                    nickname: e.profile.nickname.clone(),
-                    face_url: e.profile.face_url.clone(),
-                    ex: e.profile.ex.clone(),
-                    password_hash: e.password_hash.clone(),
-                    create_time: e.create_time,
-                });
-            }
-            DomainEvent::UserProfileUpdated(e) => {
-                if let Some(p) = self.profile.as_mut() {
-                    e.apply_to(&mut p.nickname, &mut p.face_url, &mut p.ex);
-                }
-            }
+            DomainEvent::UserRegistered(_) => self.registered = true,
+            DomainEvent::UserProfileUpdated(_) => {}
+            DomainEvent::UserForgotten(_) => self.forgotten = true,
             other => self.conversations.apply(other),
         }
     }
@@ -95,7 +85,7 @@ impl UserState {
                 ex,
                 password_hash,
             } => {
-                if self.profile.is_some() {
+                if self.registered {
                     return Err(CommandError::AlreadyRegistered(user_id.clone()));
                 }
                 Ok(vec![DomainEvent::UserRegistered(UserRegistered {
@@ -121,21 +111,35 @@ impl UserState {
                         actor.user_id
                     )));
                 }
-                let profile = self
-                    .profile
-                    .as_ref()
-                    .ok_or_else(|| CommandError::UserNotFound(user_id.clone()))?;
-                let changed = |new: &Option<String>, old: &str| new.clone().filter(|v| v != old);
-                let update = UserProfileUpdated {
-                    user_id: user_id.clone(),
-                    nickname: changed(nickname, &profile.nickname),
-                    face_url: changed(face_url, &profile.face_url),
-                    ex: changed(ex, &profile.ex),
-                };
-                if update.nickname.is_none() && update.face_url.is_none() && update.ex.is_none() {
+                if !self.registered {
+                    return Err(CommandError::UserNotFound(user_id.clone()));
+                }
+                if nickname.is_none() && face_url.is_none() && ex.is_none() {
                     return Ok(vec![]);
                 }
-                Ok(vec![DomainEvent::UserProfileUpdated(update)])
+                Ok(vec![DomainEvent::UserProfileUpdated(UserProfileUpdated {
+                    user_id: user_id.clone(),
+                    nickname: nickname.clone(),
+                    face_url: face_url.clone(),
+                    ex: ex.clone(),
+                })])
+            }
+            UserCommand::Forget { user_id } => {
+                if !actor.is_admin {
+                    return Err(CommandError::NoPermission(format!(
+                        "only app admins may erase personal data, not {}",
+                        actor.user_id
+                    )));
+                }
+                if !self.registered {
+                    return Err(CommandError::UserNotFound(user_id.clone()));
+                }
+                if self.forgotten {
+                    return Ok(vec![]);
+                }
+                Ok(vec![DomainEvent::UserForgotten(UserForgotten {
+                    user_id: user_id.clone(),
+                })])
             }
             UserCommand::Conversation { user_id, command } => self.conversations.decide(user_id, command, actor),
         }
@@ -195,9 +199,9 @@ mod tests {
     }
 
     #[test]
-    fn only_present_and_changed_fields_are_updated() {
+    fn only_present_fields_are_updated() {
         given(&[registered("alice")])
-            .when(&user("alice"), update("alice", Some("Alice"), Some(""), None))
+            .when(&user("alice"), update("alice", None, Some(""), None))
             .then(&[DomainEvent::UserProfileUpdated(UserProfileUpdated {
                 user_id: "alice".into(),
                 nickname: None,
@@ -207,23 +211,48 @@ mod tests {
     }
 
     #[test]
-    fn an_update_that_changes_nothing_records_nothing() {
+    fn an_update_without_fields_records_nothing() {
         given(&[registered("alice")])
-            .when(&user("alice"), update("alice", Some("Alice"), None, None))
+            .when(&user("alice"), update("alice", None, None, None))
+            .then(&[]);
+    }
+
+    fn forget(user_id: &str) -> Command {
+        Command::User(UserCommand::Forget {
+            user_id: user_id.into(),
+        })
+    }
+
+    fn forgotten(user_id: &str) -> DomainEvent {
+        DomainEvent::UserForgotten(UserForgotten {
+            user_id: user_id.into(),
+        })
+    }
+
+    #[test]
+    fn an_admin_forgets_a_user_once() {
+        given(&[registered("alice")])
+            .when(&admin("root"), forget("alice"))
+            .then(&[forgotten("alice")]);
+        given(&[registered("alice"), forgotten("alice")])
+            .when(&admin("root"), forget("alice"))
             .then(&[]);
     }
 
     #[test]
-    fn updates_apply_on_top_of_earlier_updates() {
-        let renamed = DomainEvent::UserProfileUpdated(UserProfileUpdated {
-            user_id: "alice".into(),
-            nickname: Some("Ally".into()),
-            face_url: None,
-            ex: None,
-        });
-        given(&[registered("alice"), renamed])
-            .when(&user("alice"), update("alice", Some("Ally"), None, None))
-            .then(&[]);
+    fn users_cannot_forget_anyone_not_even_themselves() {
+        given(&[registered("alice")])
+            .when(&user("alice"), forget("alice"))
+            .then_error(CommandError::NoPermission(
+                "only app admins may erase personal data, not alice".into(),
+            ));
+    }
+
+    #[test]
+    fn forgetting_an_unknown_user_fails() {
+        given(&[])
+            .when(&admin("root"), forget("ghost"))
+            .then_error(CommandError::UserNotFound("ghost".into()));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::group::*;
 use crate::message::{MessageRevoked, MessageSent};
 #[cfg(test)]
 use crate::user::PersonalData;
-use crate::user::{UserProfileUpdated, UserRegistered};
+use crate::user::{UserForgotten, UserProfileUpdated, UserRegistered};
 
 /// Every fact Parley records. The stored form is `(eventType, schemaVersion,
 /// payload)`; see [`DomainEvent::from_stored`].
@@ -19,6 +19,7 @@ use crate::user::{UserProfileUpdated, UserRegistered};
 pub enum DomainEvent {
     UserRegistered(UserRegistered),
     UserProfileUpdated(UserProfileUpdated),
+    UserForgotten(UserForgotten),
     FriendRequested(FriendRequested),
     FriendRequestHandled(FriendRequestHandled),
     FriendAdded(FriendAdded),
@@ -93,6 +94,7 @@ macro_rules! event_types {
 event_types!(
     UserRegistered: 2,
     UserProfileUpdated: 1,
+    UserForgotten: 1,
     FriendRequested: 1,
     FriendRequestHandled: 1,
     FriendAdded: 1,

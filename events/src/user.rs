@@ -53,3 +53,13 @@ impl UserProfileUpdated {
         }
     }
 }
+
+/// An app admin erased the user's personal data: the key that sealed it is
+/// gone, so every stored nickname, faceURL, ex and message content of the
+/// user reads as "[erased]" from now on, and none is stored again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserForgotten {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}

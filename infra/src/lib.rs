@@ -8,4 +8,5 @@ pub mod progress;
 pub mod projector;
 pub mod read_store;
 pub mod tail;
+pub mod vault;
 pub mod write_side;

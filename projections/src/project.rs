@@ -29,6 +29,10 @@ pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch
         DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {
             users::project(envelope, event, batch).await
         }
+        // Read models hold personal fields sealed, as the log does: once the
+        // user's key is erased they read as "[erased]" with nothing to
+        // rewrite. Only the audit index records the erasure.
+        DomainEvent::UserForgotten(_) => Ok(()),
         DomainEvent::FriendRequested(_)
         | DomainEvent::FriendRequestHandled(_)
         | DomainEvent::FriendAdded(_)

@@ -131,3 +131,16 @@ impl Validate for AuditStateReq {
         self.until().map(|_| ())
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetUserReq {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+impl Validate for ForgetUserReq {
+    fn validate(&self) -> Result<(), FieldError> {
+        user_id("userID", &self.user_id)
+    }
+}

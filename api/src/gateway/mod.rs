@@ -213,6 +213,10 @@ async fn answer(state: &AppState, caller: &Caller, session: &Session, text: &str
     caller.meta.operation_id = request.operation_id.clone();
     let span = tracing::info_span!("ws", operation_id = %request.operation_id, req = request.req_identifier);
     let outcome = tracing::Instrument::instrument(handle(state, &caller, session, &request), span).await;
+    let outcome = match outcome {
+        Ok(mut data) => state.vault.open(&mut data).await.map(|()| data).map_err(AppError::from),
+        Err(e) => Err(e),
+    };
     let (code, message, data) = match outcome {
         Ok(data) => (0, String::new(), data),
         Err(e) => (e.code, e.detail, Value::Null),

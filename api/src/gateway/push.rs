@@ -8,6 +8,8 @@
 //!   to both users' sessions (the peer, and the reader's other devices).
 //!
 //! A message sent through any node so reaches the clients of every node.
+//! The same tail tells the node's vault to drop its cached key of a user
+//! forgotten through another node (`UserForgotten`).
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use events::conversation::ConversationRead;
 use events::message::{conversation_key, SINGLE_CHAT};
 use events::{DomainEvent, Envelope, StreamKey};
 use infra::tail::Tail;
+use infra::vault::VaultError;
 use projections::messages::MsgDoc;
 use projections::{groups, messages, view, StoreError};
 use serde_json::{json, Value};
@@ -28,6 +31,10 @@ pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
     while let Some(batch) = tail.recv().await {
         for envelope in batch {
             let Ok(event) = envelope.event() else { continue };
+            if let DomainEvent::UserForgotten(forgotten) = &event {
+                state.vault.evict(&envelope.tenant_id, &forgotten.user_id);
+                continue;
+            }
             let wanted = matches!(
                 event,
                 DomainEvent::MessageSent(_) | DomainEvent::MessageRevoked(_) | DomainEvent::ConversationRead(_)
@@ -49,12 +56,27 @@ pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
     }
 }
 
-fn frame(req_identifier: i64, envelope: &Envelope, data: Value) -> Utf8Bytes {
+#[derive(Debug, thiserror::Error)]
+enum PushError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// A push frame, its personal fields opened.
+async fn frame(
+    state: &AppState,
+    req_identifier: i64,
+    envelope: &Envelope,
+    mut data: Value,
+) -> Result<Utf8Bytes, PushError> {
+    state.vault.open(&mut data).await?;
     let frame = json!({
         "reqIdentifier": req_identifier, "msgIncr": "", "operationID": envelope.operation_id,
         "errCode": 0, "errMsg": "", "data": data,
     });
-    Utf8Bytes::from(frame.to_string())
+    Ok(Utf8Bytes::from(frame.to_string()))
 }
 
 /// The key of the conversation decided in `envelope`'s scope, and its
@@ -80,7 +102,7 @@ async fn conversation(state: &AppState, envelope: &Envelope, seq: u64) -> Result
     }
 }
 
-async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEvent) -> Result<(), StoreError> {
+async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEvent) -> Result<(), PushError> {
     let tenant = &envelope.tenant_id;
     match event {
         DomainEvent::MessageSent(message) => {
@@ -88,7 +110,12 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
             if hub.any_online(tenant, &users) {
                 let data = json!({ "msgs": { &message.conversation_id: { "Msgs": [MsgDoc::of(message)] } } });
                 let skip = Some((message.send_id.as_str(), message.client_msg_id.as_str()));
-                hub.deliver(tenant, &users, &frame(PUSH_MESSAGES, envelope, data), skip);
+                hub.deliver(
+                    tenant,
+                    &users,
+                    &frame(state, PUSH_MESSAGES, envelope, data).await?,
+                    skip,
+                );
             }
         }
         DomainEvent::MessageRevoked(revoked) => {
@@ -96,7 +123,12 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
             if hub.any_online(tenant, &users) {
                 let now = messages::messages(state.reads(), tenant, &key, &[revoked.seq]).await?;
                 let data = json!({ "msgs": { &revoked.conversation_id: { "Msgs": now } } });
-                hub.deliver(tenant, &users, &frame(PUSH_MESSAGES, envelope, data), None);
+                hub.deliver(
+                    tenant,
+                    &users,
+                    &frame(state, PUSH_MESSAGES, envelope, data).await?,
+                    None,
+                );
             }
         }
         DomainEvent::ConversationRead(read) => receipt(state, hub, envelope, read).await?,
@@ -105,7 +137,7 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
     Ok(())
 }
 
-async fn receipt(state: &AppState, hub: &Hub, envelope: &Envelope, read: &ConversationRead) -> Result<(), StoreError> {
+async fn receipt(state: &AppState, hub: &Hub, envelope: &Envelope, read: &ConversationRead) -> Result<(), PushError> {
     let tenant = &envelope.tenant_id;
     let seen = view::conversation(state.reads(), tenant, &read.user_id, &read.conversation_id, true).await?;
     let Some(seen) = seen.filter(|v| v.membership.session_type == SINGLE_CHAT) else {
@@ -117,7 +149,7 @@ async fn receipt(state: &AppState, hub: &Hub, envelope: &Envelope, read: &Conver
             "conversationID": read.conversation_id, "userID": read.user_id,
             "hasReadSeq": read.has_read_seq, "seqs": read.seqs,
         });
-        hub.deliver(tenant, &users, &frame(READ_RECEIPT, envelope, data), None);
+        hub.deliver(tenant, &users, &frame(state, READ_RECEIPT, envelope, data).await?, None);
     }
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! `/audit/*`: the event history for app admins, from the audit index.
 
 use axum::extract::State;
-use commands::ScopeState;
+use commands::user::UserCommand;
+use commands::{Command, ScopeState};
 use events::{DomainEvent, StreamKey};
 use projections::audit::{self, AuditQuery};
+use projections::users;
 use schemas::audit::*;
 use serde_json::json;
 
@@ -83,4 +85,26 @@ pub async fn state(
         "occurredAt": last.map_or(0, |d| d.occurred_at),
         "state": folded,
     }))
+}
+
+/// Erases a user's personal data (app admins of the user's tenant): the
+/// user's key is destroyed first, so every nickname, faceURL, ex and message
+/// content of the user reads "[erased]" from then on, in every reply, push,
+/// audit answer and rebuilt read model; then `UserForgotten` records who
+/// did it. A retry after a failure between the two steps completes it.
+pub async fn forget_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ForgetUserReq>,
+) -> Result<Reply, AppError> {
+    let tenant = caller.meta.tenant.clone();
+    open_history(&state, &caller, &tenant).await?;
+    let known = users::profiles(state.reads(), &tenant, std::slice::from_ref(&req.user_id)).await?;
+    if known.is_empty() {
+        return Err(AppError::new(1101, format!("user {} is not registered", req.user_id)));
+    }
+    state.vault.forget(&tenant, &req.user_id).await?;
+    let command = Command::User(UserCommand::Forget { user_id: req.user_id });
+    let position = state.execute(&caller.meta, caller.actor(), command).await?;
+    Ok(Reply::empty().at(position))
 }

@@ -42,7 +42,11 @@ pub async fn get_sorted_conversation_list(
         .iter()
         .filter_map(|v| v.latest().map(|seq| (v.membership.key.clone(), seq)))
         .collect();
-    let latest = messages::at(state.reads(), tenant, &wanted).await?;
+    let mut latest = messages::at(state.reads(), tenant, &wanted).await?;
+    // The list shows content as JSON text: open it before it is encoded.
+    for message in latest.values_mut() {
+        state.vault.open(&mut message.content).await?;
+    }
     let time = |v: &ConversationView| latest.get(&v.membership.key).map_or(0, |m| m.send_time);
     views.sort_by(|a, b| {
         (!a.settings.is_pinned, -time(a), &a.membership.conversation_id).cmp(&(

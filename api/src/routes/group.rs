@@ -260,7 +260,11 @@ pub async fn get_group_member_list(
         let found = profiles(&state, tenant, page.iter().map(|m| m.user_id.clone()).collect()).await?;
         (total, page, found)
     } else {
-        let found = profiles(&state, tenant, members.iter().map(|m| m.user_id.clone()).collect()).await?;
+        let mut found = profiles(&state, tenant, members.iter().map(|m| m.user_id.clone()).collect()).await?;
+        // Nicknames are stored sealed: match the keyword against them opened.
+        for profile in found.values_mut() {
+            profile.nickname = state.vault.open_text(&profile.nickname).await?;
+        }
         members.retain(|m| {
             m.user_id.to_lowercase().contains(&keyword)
                 || found

@@ -9,12 +9,15 @@ mod user;
 
 use std::collections::HashMap;
 
-use axum::extract::Request;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use infra::vault::seal;
 use projections::users::{self, UserDoc};
 use schemas::ApiReply;
 use serde::Serialize;
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(crate::gateway::connect))
         .route("/audit/events", post(audit::events))
         .route("/audit/state", post(audit::state))
+        .route("/audit/forget_user", post(audit::forget_user))
         .route("/msg/send_msg", post(msg::send_msg))
         .route("/msg/newest_seq", post(msg::newest_seq))
         .route("/msg/pull_msg_by_seq", post(msg::pull_msg_by_seq))
@@ -97,6 +101,7 @@ pub fn router(state: AppState) -> Router {
             post(conversation::get_not_notify_conversation_ids),
         )
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
+        .layer(middleware::from_fn_with_state(state.clone(), open_sealed))
         .layer(middleware::from_fn(trace_request))
         .with_state(state)
 }
@@ -129,6 +134,40 @@ async fn trace_request(req: Request, next: Next) -> Response {
         .to_owned();
     let span = tracing::info_span!("request", operation_id = %operation_id, path = %req.uri().path());
     next.run(req).instrument(span).await
+}
+
+/// Read models hold personal fields sealed, as the log does: every JSON
+/// reply that carries one has it opened on the way out (or "[erased]" once
+/// its owner is forgotten), whatever the endpoint.
+async fn open_sealed(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|t| t == "application/json");
+    if !is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let opened = async {
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|e| AppError::internal(format!("buffering a reply: {e}")))?;
+        if memchr::memmem::find(&bytes, seal::PREFIX_IN_JSON).is_none() {
+            return Ok(bytes.to_vec());
+        }
+        let mut reply: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| AppError::internal(format!("re-reading a reply: {e}")))?;
+        state.vault.open(&mut reply).await?;
+        serde_json::to_vec(&reply).map_err(|e| AppError::internal(format!("encoding a reply: {e}")))
+    };
+    match opened.await {
+        Ok(body) => {
+            parts.headers.remove(CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// A successful reply: errCode 0, optional data, and for commands the log

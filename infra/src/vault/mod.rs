@@ -1,0 +1,302 @@
+//! Personal data and the keys that seal it (crypto-shredding).
+//!
+//! Every personal field (a user's nickname, faceURL and ex, a message's
+//! content and sender nickname and face) is sealed with its owner's key by
+//! the API node before the command is decided, so the command queue, the
+//! event log, the write side's changelog and the read models only ever hold
+//! it sealed (see [`seal`]). Keys live outside the log, in a [`KeyStore`].
+//! The API opens sealed fields when it answers. Erasing a user's key makes
+//! all of them read "[erased]", everywhere, for good: an erased user's later
+//! personal fields are stored as "[erased]" too.
+
+mod embedded;
+mod mongo;
+pub mod seal;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use commands::PersonalFields;
+use serde_json::Value;
+
+pub use embedded::FileKeyStore;
+pub use mongo::MongoKeyStore;
+pub use seal::{Key, Owner, ERASED};
+
+#[derive(Debug, thiserror::Error)]
+#[error("key store: {0}")]
+pub struct VaultError(pub String);
+
+/// What a key store holds for an owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Live(Key),
+    Erased,
+    Absent,
+}
+
+/// Where keys are kept: durably, and outside the event log.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn load(&self, owner: &Owner) -> Result<Stored, VaultError>;
+    /// Keeps `key` as the owner's unless the owner has a key or had one
+    /// erased; returns what the store holds for the owner afterwards.
+    /// Durable when it returns.
+    async fn create(&self, owner: &Owner, key: Key) -> Result<Stored, VaultError>;
+    /// Destroys the owner's key for good (and refuses new ones). Durable
+    /// when it returns.
+    async fn erase(&self, owner: &Owner) -> Result<(), VaultError>;
+}
+
+/// Seals and opens personal fields, with the keys of a [`KeyStore`]
+/// cached in memory.
+pub struct Vault {
+    store: Arc<dyn KeyStore>,
+    cache: RwLock<HashMap<Owner, Stored>>,
+}
+
+impl Vault {
+    pub fn new(store: Arc<dyn KeyStore>) -> Self {
+        Vault {
+            store,
+            cache: RwLock::default(),
+        }
+    }
+
+    fn cached(&self, owner: &Owner) -> Option<Stored> {
+        self.cache.read().expect("vault cache").get(owner).copied()
+    }
+
+    fn remember(&self, owner: &Owner, stored: Stored) {
+        if stored != Stored::Absent {
+            self.cache.write().expect("vault cache").insert(owner.clone(), stored);
+        }
+    }
+
+    async fn load(&self, owner: &Owner) -> Result<Stored, VaultError> {
+        if let Some(stored) = self.cached(owner) {
+            return Ok(stored);
+        }
+        let stored = self.store.load(owner).await?;
+        self.remember(owner, stored);
+        Ok(stored)
+    }
+
+    /// The owner's key, created on first use; None once erased.
+    async fn sealing_key(&self, owner: &Owner) -> Result<Option<Key>, VaultError> {
+        let stored = match self.load(owner).await? {
+            Stored::Absent => {
+                let stored = self.store.create(owner, seal::new_key()).await?;
+                self.remember(owner, stored);
+                stored
+            }
+            stored => stored,
+        };
+        Ok(match stored {
+            Stored::Live(key) => Some(key),
+            Stored::Erased | Stored::Absent => None,
+        })
+    }
+
+    /// Seals a command's personal fields with their owner's key (fields
+    /// already sealed, such as a nickname copied from the read models, are
+    /// left as they are). An erased owner's fields become "[erased]".
+    pub async fn seal(&self, tenant: &str, fields: PersonalFields<'_>) -> Result<(), VaultError> {
+        let owner = Owner::new(tenant, fields.owner);
+        let key = self.sealing_key(&owner).await?;
+        let seal = |value: &Value| match &key {
+            Some(key) => seal::seal(&owner, key, value),
+            None => ERASED.to_owned(),
+        };
+        for text in fields.texts {
+            if !seal::is_sealed(text) {
+                *text = seal(&Value::String(std::mem::take(text)));
+            }
+        }
+        for value in fields.values {
+            if !value.as_str().is_some_and(seal::is_sealed) {
+                *value = Value::String(seal(value));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens every sealed text in `value`, in place: to what was sealed, or
+    /// "[erased]" if its owner's key is gone (or the text is not a box of
+    /// its owner).
+    pub async fn open(&self, value: &mut Value) -> Result<(), VaultError> {
+        let mut owners = HashSet::new();
+        visit(value, &mut |text| {
+            if let Some(owner) = seal::owner_of(text) {
+                owners.insert(owner);
+            }
+        });
+        let mut keys = HashMap::new();
+        for owner in owners {
+            let key = match self.load(&owner).await? {
+                Stored::Live(key) => Some(key),
+                Stored::Erased | Stored::Absent => None,
+            };
+            keys.insert(owner, key);
+        }
+        open_all(value, &keys);
+        Ok(())
+    }
+
+    /// [`Vault::open`] of one text.
+    pub async fn open_text(&self, text: &str) -> Result<String, VaultError> {
+        if !seal::is_sealed(text) {
+            return Ok(text.to_owned());
+        }
+        let mut value = Value::String(text.to_owned());
+        self.open(&mut value).await?;
+        Ok(match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        })
+    }
+
+    /// Erases the user's key: its personal fields read "[erased]" from now
+    /// on, and later ones are stored as "[erased]".
+    pub async fn forget(&self, tenant: &str, user_id: &str) -> Result<(), VaultError> {
+        let owner = Owner::new(tenant, user_id);
+        self.store.erase(&owner).await?;
+        self.remember(&owner, Stored::Erased);
+        Ok(())
+    }
+
+    /// Drops what this node cached of the user's key (another node erased
+    /// it).
+    pub fn evict(&self, tenant: &str, user_id: &str) {
+        self.cache
+            .write()
+            .expect("vault cache")
+            .remove(&Owner::new(tenant, user_id));
+    }
+}
+
+/// Calls `f` on every string in `value` that may be sealed.
+fn visit(value: &Value, f: &mut impl FnMut(&str)) {
+    match value {
+        Value::String(s) if seal::is_sealed(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|v| visit(v, f)),
+        Value::Object(fields) => fields.values().for_each(|v| visit(v, f)),
+        _ => {}
+    }
+}
+
+fn open_all(value: &mut Value, keys: &HashMap<Owner, Option<Key>>) {
+    match value {
+        Value::String(s) if seal::is_sealed(s) => {
+            let opened = seal::owner_of(s).and_then(|owner| {
+                let key = keys.get(&owner)?.as_ref()?;
+                seal::open(s, &owner, key)
+            });
+            *value = opened.unwrap_or_else(|| Value::String(ERASED.to_owned()));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| open_all(v, keys)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| open_all(v, keys)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use commands::message::NewMessage;
+    use commands::pair::PairCommand;
+    use commands::Command;
+    use serde_json::json;
+
+    use super::*;
+
+    fn message(content: Value) -> Command {
+        Command::Pair(PairCommand::SendMsg {
+            message: NewMessage {
+                send_id: "alice".into(),
+                recv_id: "bob".into(),
+                group_id: String::new(),
+                client_msg_id: "c1".into(),
+                server_msg_id: "s1".into(),
+                sender_nickname: "Alice Liddell".into(),
+                sender_face_url: "https://f/alice.png".into(),
+                content_type: 101,
+                content,
+                ex: String::new(),
+            },
+            recipient_exists: true,
+            friend_verify: false,
+        })
+    }
+
+    fn as_json(command: &Command) -> Value {
+        serde_json::to_value(command).unwrap()
+    }
+
+    async fn vault() -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileKeyStore::open(&dir.path().join("personal-keys")).await.unwrap();
+        (dir, Vault::new(Arc::new(store)))
+    }
+
+    #[tokio::test]
+    async fn sealed_fields_open_until_the_owner_is_forgotten() {
+        let (_dir, vault) = vault().await;
+        let mut command = message(json!({"content": "the tarts are in the oven"}));
+        vault.seal("1000", command.personal_fields().unwrap()).await.unwrap();
+        let mut stored = as_json(&command);
+        let text = stored.to_string();
+        assert!(!text.contains("tarts") && !text.contains("Liddell") && !text.contains("alice.png"));
+
+        let mut opened = stored.clone();
+        vault.open(&mut opened).await.unwrap();
+        assert_eq!(
+            opened,
+            as_json(&message(json!({"content": "the tarts are in the oven"})))
+        );
+
+        vault.forget("1000", "alice").await.unwrap();
+        vault.open(&mut stored).await.unwrap();
+        let message = &stored["Pair"]["SendMsg"]["message"];
+        assert_eq!(message["content"], ERASED);
+        assert_eq!(message["sender_nickname"], ERASED);
+        assert_eq!(message["sender_face_url"], ERASED);
+        assert_eq!(message["client_msg_id"], "c1", "only personal fields are sealed");
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_users_new_personal_fields_are_never_stored() {
+        let (_dir, vault) = vault().await;
+        vault.forget("1000", "alice").await.unwrap();
+        let mut command = message(json!({"content": "after"}));
+        vault.seal("1000", command.personal_fields().unwrap()).await.unwrap();
+        assert_eq!(as_json(&command)["Pair"]["SendMsg"]["message"]["content"], ERASED);
+    }
+
+    #[tokio::test]
+    async fn already_sealed_fields_are_kept_and_other_tenants_keys_are_apart() {
+        let (_dir, vault) = vault().await;
+        let mut first = message(json!("hi"));
+        vault.seal("1000", first.personal_fields().unwrap()).await.unwrap();
+        let sealed_nickname = as_json(&first)["Pair"]["SendMsg"]["message"]["sender_nickname"].clone();
+        let mut second = message(json!("again"));
+        if let Command::Pair(PairCommand::SendMsg { message, .. }) = &mut second {
+            message.sender_nickname = sealed_nickname.as_str().unwrap().to_owned();
+        }
+        vault.seal("1000", second.personal_fields().unwrap()).await.unwrap();
+        assert_eq!(
+            as_json(&second)["Pair"]["SendMsg"]["message"]["sender_nickname"],
+            sealed_nickname
+        );
+
+        let mut other_tenant = message(json!("hello"));
+        vault
+            .seal("2000", other_tenant.personal_fields().unwrap())
+            .await
+            .unwrap();
+        vault.forget("1000", "alice").await.unwrap();
+        let mut stored = as_json(&other_tenant);
+        vault.open(&mut stored).await.unwrap();
+        assert_eq!(stored["Pair"]["SendMsg"]["message"]["content"], "hello");
+    }
+}
