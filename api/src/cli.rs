@@ -185,6 +185,11 @@ pub struct ServeArgs {
     /// their tenant. They cannot self-register; see `parley admin-token`.
     #[arg(long, env = "PARLEY_ADMIN_USER_IDS", value_delimiter = ',')]
     pub admin_user_ids: Vec<String>,
+    /// Platform admins: user IDs (comma-separated) that may read the audit
+    /// trail of every tenant (`tenant` of /audit/events, any stream of
+    /// /audit/state). Like app admins, they cannot self-register.
+    #[arg(long, env = "PARLEY_PLATFORM_ADMIN_USER_IDS", value_delimiter = ',')]
+    pub platform_admin_user_ids: Vec<String>,
     /// How long a request waits for the read models to include a position
     /// (its own command's, or the one passed in X-Parley-Min-Position).
     #[arg(long, env = "PARLEY_READ_WAIT_MS", default_value_t = 5000)]

@@ -30,6 +30,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         store: backend.store.clone(),
         tokens: Tokens::new(&secret, args.secret.token_ttl_secs),
         admins: args.admin_user_ids.iter().cloned().collect::<HashSet<_>>(),
+        platform_admins: args.platform_admin_user_ids.iter().cloned().collect(),
         read_wait: Duration::from_millis(args.read_wait_ms),
         friend_verify: args.friend_verify,
         history_for_new_members: args.group_history_for_new_members,

@@ -26,6 +26,8 @@ pub struct Inner {
     pub progress: ReadProgress,
     pub tokens: Tokens,
     pub admins: HashSet<String>,
+    /// Read the audit trail of every tenant.
+    pub platform_admins: HashSet<String>,
     pub read_wait: Duration,
     /// Only friends may message each other one-to-one.
     pub friend_verify: bool,
@@ -48,6 +50,11 @@ impl std::ops::Deref for AppState {
 impl Inner {
     pub fn is_admin(&self, user_id: &str) -> bool {
         self.admins.contains(user_id)
+    }
+
+    /// App and platform admin IDs: nobody may register them.
+    pub fn is_reserved(&self, user_id: &str) -> bool {
+        self.is_admin(user_id) || self.platform_admins.contains(user_id)
     }
 
     pub fn reads(&self) -> &dyn DocSource {

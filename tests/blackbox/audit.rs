@@ -1186,3 +1186,48 @@ async fn parley_audit_refuses_clearly_without_an_admin_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("1001") && stderr.contains("streamKey"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_platform_admin_reads_every_tenants_history_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--platform-admin-user-ids", "root"]);
+    server.user("alice").await;
+    assert_eq!(server.register_in("2000", "zed", "Zed").await["errCode"], 0);
+    let root_of = |tenant: &str| {
+        token_with(
+            json!({"userID": "root", "platformID": 10, "tenant": tenant, "iat": now_secs(), "exp": now_secs() + 3600}),
+            SECRET,
+        )
+    };
+    let root = root_of(TENANT);
+
+    for (tenant, stream) in [("1000", "user:1000:alice"), ("2000", "user:2000:zed")] {
+        let (events, _) = page_of(
+            server
+                .post("/audit/events", Some(&root), json!({ "tenant": tenant }))
+                .await,
+        );
+        let streams: Vec<&str> = events.iter().map(|e| e["streamKey"].as_str().unwrap()).collect();
+        assert_eq!(streams, [stream], "tenant {tenant}");
+        let state = ok(server
+            .post("/audit/state", Some(&root), json!({"streamKey": stream, "at": 1000}))
+            .await);
+        assert_eq!(state["state"]["User"]["registered"], true, "{state}");
+    }
+
+    // Reading is all: a platform admin is no app admin, and its ID is reserved.
+    let reply = server
+        .post(
+            "/user/update_user_info_ex",
+            Some(&root),
+            json!({"userInfo": {"userID": "alice", "nickname": "x"}}),
+        )
+        .await;
+    assert_err(&reply, 1002, "root");
+    let reply = server
+        .post("/audit/forget_user", Some(&root), json!({"userID": "alice"}))
+        .await;
+    assert_err(&reply, 1002, "app admins");
+    assert_err(&server.register("root", "Root").await, 1002, "reserved");
+    assert_err(&server.register_in("2000", "root", "Root").await, 1002, "reserved");
+}

@@ -17,9 +17,9 @@ pub async fn self_register(
     meta: RequestMeta,
     ApiJson(req): ApiJson<SelfRegisterReq>,
 ) -> Result<Reply, AppError> {
-    if state.is_admin(&req.user_id) {
+    if state.is_reserved(&req.user_id) {
         return Err(AppError::no_permission(format!(
-            "{} is reserved for an app admin",
+            "{} is reserved for an admin",
             req.user_id
         )));
     }
