@@ -1,15 +1,20 @@
 //! Read models in an embedded redb database (`read-models.redb` in the data
 //! dir): one table of JSON documents keyed `collection/id`, one of
 //! checkpoints keyed by log partition. A batch and its checkpoint are one
-//! redb write transaction.
+//! redb write transaction. Commits reach the disk lazily: at most every
+//! [`SYNC_EVERY`] (and on [`ReadStore::flush`]) a commit is synced, the
+//! others are not (redb keeps them atomic: after a crash the file holds the
+//! last synced commit, checkpoint included, and the projector replays the
+//! rest from the log). A batch so costs no fsync of its own.
 
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use projections::{prefix_end, Change, DocSource, StoreError};
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableTable, TableDefinition};
 use serde_json::Value;
 
 use super::{Checkpoints, ReadStore};
@@ -18,9 +23,14 @@ const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
 /// Checkpoints, keyed by log partition.
 const CHECKPOINTS: TableDefinition<u32, u64> = TableDefinition::new("checkpoints");
 
+/// How long a commit may stay unsynced.
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    /// When a commit was last synced.
+    synced: Arc<Mutex<Instant>>,
 }
 
 fn store_err(e: impl std::fmt::Display) -> StoreError {
@@ -35,7 +45,10 @@ impl EmbeddedStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(store_err)?;
         let db = Database::create(dir.join("read-models.redb")).map_err(store_err)?;
-        let store = EmbeddedStore { db: Arc::new(db) };
+        let store = EmbeddedStore {
+            db: Arc::new(db),
+            synced: Arc::new(Mutex::new(Instant::now())),
+        };
         store.create_tables()?;
         Ok(store)
     }
@@ -73,8 +86,19 @@ impl EmbeddedStore {
         Ok(found)
     }
 
+    /// Syncs this commit if the last sync is [`SYNC_EVERY`] old.
+    fn durability(&self) -> Durability {
+        let mut synced = self.synced.lock().expect("sync clock");
+        if synced.elapsed() < SYNC_EVERY {
+            return Durability::None;
+        }
+        *synced = Instant::now();
+        Durability::Immediate
+    }
+
     fn write(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(store_err)?;
+        let mut txn = self.db.begin_write().map_err(store_err)?;
+        txn.set_durability(self.durability());
         {
             let mut checkpoints = txn.open_table(CHECKPOINTS).map_err(store_err)?;
             let current = checkpoints.get(partition).map_err(store_err)?.map_or(0, |v| v.value());
@@ -158,6 +182,18 @@ impl ReadStore for EmbeddedStore {
     async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
         let store = self.clone();
         blocking(move || store.write(changes, partition, from, to)).await
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        let store = self.clone();
+        blocking(move || {
+            let mut txn = store.db.begin_write().map_err(store_err)?;
+            txn.set_durability(Durability::Immediate);
+            txn.commit().map_err(store_err)?;
+            *store.synced.lock().expect("sync clock") = Instant::now();
+            Ok(())
+        })
+        .await
     }
 
     async fn reset(&self) -> Result<(), StoreError> {

@@ -28,6 +28,12 @@ pub trait ReadStore: DocSource {
     /// checkpoint is not `from` (another projector got there first).
     async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError>;
 
+    /// Makes every commit so far durable. Stores may sync commits lazily:
+    /// the log is the truth, and after a crash the read models are whole
+    /// as of an earlier commit (with its checkpoint), from which the
+    /// projector catches up.
+    async fn flush(&self) -> Result<(), StoreError>;
+
     /// Drops every read model and the checkpoint.
     async fn reset(&self) -> Result<(), StoreError>;
 

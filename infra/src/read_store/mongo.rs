@@ -262,6 +262,11 @@ impl ReadStore for MongoStore {
         }
     }
 
+    /// Every commit is already durable (majority write concern).
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn reset(&self) -> Result<(), StoreError> {
         self.db.drop().await.map_err(store_err)?;
         self.prepare().await
