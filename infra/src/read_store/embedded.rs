@@ -1,37 +1,58 @@
 //! Read models in an embedded redb database (`read-models.redb` in the data
 //! dir): one table of JSON documents keyed `collection/id`, one of
-//! checkpoints keyed by log partition. A batch and its checkpoint are one
-//! redb write transaction. Commits reach the disk lazily: at most every
-//! [`SYNC_EVERY`] (and on [`ReadStore::flush`]) a commit is synced, the
-//! others are not (redb keeps them atomic: after a crash the file holds the
-//! last synced commit, checkpoint included, and the projector replays the
-//! rest from the log). A batch so costs no fsync of its own.
+//! checkpoints keyed by log partition.
+//!
+//! Commits are write-back: a batch lands in memory ([`Overlay`]) and is
+//! readable at once; a flusher thread writes everything pending to redb in
+//! one transaction with the checkpoints it belongs to, every
+//! [`FLUSH_EVERY`] or once [`FLUSH_AT`] changes wait (and on
+//! [`ReadStore::flush`]). A projected batch so costs no redb transaction of
+//! its own, and a flush writes each B-tree page once for many batches. redb
+//! keeps each flush atomic: after a crash the file holds the documents and
+//! checkpoints of the last flush, and the projector replays the rest from
+//! the log, which is the truth.
 
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use projections::{prefix_end, Change, DocSource, StoreError};
-use redb::{Database, Durability, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 use serde_json::Value;
+use tokio::sync::Notify;
 
+use super::overlay::{merge, Bytes, Changes, Overlay};
 use super::{Checkpoints, ReadStore};
 
 const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
 /// Checkpoints, keyed by log partition.
 const CHECKPOINTS: TableDefinition<u32, u64> = TableDefinition::new("checkpoints");
 
-/// How long a commit may stay unsynced.
-pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// The longest a commit waits in memory before the flusher writes it.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
+/// Pending changes that start a flush at once.
+pub const FLUSH_AT: usize = 100_000;
+/// Pending changes beyond which commits wait for the flusher.
+const PENDING_MAX: usize = 8 * FLUSH_AT;
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    db: Arc<Database>,
-    /// When a commit was last synced.
-    synced: Arc<Mutex<Instant>>,
+    inner: Arc<Inner>,
+    /// Asks the flusher to flush now. Apart from `inner`, so the waiting
+    /// flusher does not keep the database open.
+    wake: Arc<Wake>,
 }
+
+struct Inner {
+    db: Database,
+    overlay: RwLock<Overlay>,
+    /// Told after every flush attempt.
+    flushed: Notify,
+}
+
+type Wake = (Mutex<bool>, Condvar);
 
 fn store_err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
@@ -41,89 +62,162 @@ fn key(collection: &str, id: &str) -> String {
     format!("{collection}/{id}")
 }
 
+fn parse(bytes: &[u8]) -> Result<Value, StoreError> {
+    serde_json::from_slice(bytes).map_err(store_err)
+}
+
 impl EmbeddedStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(store_err)?;
         let db = Database::create(dir.join("read-models.redb")).map_err(store_err)?;
-        let store = EmbeddedStore {
-            db: Arc::new(db),
-            synced: Arc::new(Mutex::new(Instant::now())),
-        };
-        store.create_tables()?;
-        Ok(store)
+        create_tables(&db)?;
+        let checkpoints = stored_checkpoints(&db)?;
+        let inner = Arc::new(Inner {
+            db,
+            overlay: RwLock::new(Overlay::new(checkpoints)),
+            flushed: Notify::new(),
+        });
+        let wake: Arc<Wake> = Arc::default();
+        let (store, waker) = (Arc::downgrade(&inner), wake.clone());
+        std::thread::Builder::new()
+            .name("read-store-flusher".into())
+            .spawn(move || flusher(store, &waker))
+            .map_err(store_err)?;
+        Ok(EmbeddedStore { inner, wake })
     }
 
-    fn create_tables(&self) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(store_err)?;
-        txn.open_table(DOCS).map_err(store_err)?;
-        txn.open_table(CHECKPOINTS).map_err(store_err)?;
-        txn.commit().map_err(store_err)
+    fn overlay(&self) -> std::sync::RwLockReadGuard<'_, Overlay> {
+        self.inner.overlay.read().expect("overlay lock")
     }
 
-    /// Up to `limit` documents of a key range (range reads can be long:
-    /// callers run this off the async threads).
-    fn scan(&self, start: Bound<String>, end: Bound<String>, limit: usize) -> Result<Vec<Value>, StoreError> {
-        let txn = self.db.begin_read().map_err(store_err)?;
-        let table = txn.open_table(DOCS).map_err(store_err)?;
-        let range = (start.as_ref().map(String::as_str), end.as_ref().map(String::as_str));
-        let mut found = Vec::new();
-        for entry in table.range::<&str>(range).map_err(store_err)?.take(limit) {
-            let (_, bytes) = entry.map_err(store_err)?;
-            found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
+    fn overlay_mut(&self) -> std::sync::RwLockWriteGuard<'_, Overlay> {
+        self.inner.overlay.write().expect("overlay lock")
+    }
+
+    fn wake_flusher(&self) {
+        let (requested, condvar) = &*self.wake;
+        *requested.lock().expect("flusher lock") = true;
+        condvar.notify_one();
+    }
+
+    /// Waits until `done` holds of the overlay, waking the flusher.
+    async fn wait_for(&self, done: impl Fn(&Overlay) -> bool) {
+        loop {
+            let flushed = self.inner.flushed.notified();
+            if done(&self.overlay()) {
+                return;
+            }
+            self.wake_flusher();
+            flushed.await;
         }
-        Ok(found)
+    }
+
+    /// Up to `limit` documents of a key range, the overlay's changes over
+    /// redb's (range reads can be long: callers run this off the async
+    /// threads).
+    fn scan(&self, start: Bound<String>, end: Bound<String>, limit: usize) -> Result<Vec<Value>, StoreError> {
+        let bounds = (start.as_ref().map(String::as_str), end.as_ref().map(String::as_str));
+        // The overlay first: a flush that lands meanwhile only moves
+        // changes already read into redb.
+        let changes = self.overlay().range(bounds.0, bounds.1);
+        let txn = self.inner.db.begin_read().map_err(store_err)?;
+        let table = txn.open_table(DOCS).map_err(store_err)?;
+        let stored = table.range::<&str>(bounds).map_err(store_err)?.map(|entry| {
+            entry
+                .map(|(k, v)| (k.value().to_owned(), Bytes::from(v.value())))
+                .map_err(store_err)
+        });
+        merge(changes, stored, limit)?.iter().map(|d| parse(d)).collect()
     }
 
     fn read_docs(&self, collection: &str, ids: &[String]) -> Result<Vec<Value>, StoreError> {
-        let txn = self.db.begin_read().map_err(store_err)?;
-        let table = txn.open_table(DOCS).map_err(store_err)?;
         let mut found = Vec::with_capacity(ids.len());
+        let mut txn = None;
         for id in ids {
-            if let Some(bytes) = table.get(key(collection, id).as_str()).map_err(store_err)? {
-                found.push(serde_json::from_slice(bytes.value()).map_err(store_err)?);
+            let key = key(collection, id);
+            if let Some(known) = self.overlay().get(&key) {
+                if let Some(bytes) = known {
+                    found.push(parse(&bytes)?);
+                }
+                continue;
+            }
+            let txn = match &mut txn {
+                Some(txn) => txn,
+                None => txn.insert(self.inner.db.begin_read().map_err(store_err)?),
+            };
+            let table = txn.open_table(DOCS).map_err(store_err)?;
+            if let Some(bytes) = table.get(key.as_str()).map_err(store_err)? {
+                found.push(parse(bytes.value())?);
             }
         }
         Ok(found)
     }
+}
 
-    /// Syncs this commit if the last sync is [`SYNC_EVERY`] old.
-    fn durability(&self) -> Durability {
-        let mut synced = self.synced.lock().expect("sync clock");
-        if synced.elapsed() < SYNC_EVERY {
-            return Durability::None;
-        }
-        *synced = Instant::now();
-        Durability::Immediate
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(store_err)?;
+    txn.open_table(DOCS).map_err(store_err)?;
+    txn.open_table(CHECKPOINTS).map_err(store_err)?;
+    txn.commit().map_err(store_err)
+}
+
+fn stored_checkpoints(db: &Database) -> Result<Checkpoints, StoreError> {
+    let txn = db.begin_read().map_err(store_err)?;
+    let table = txn.open_table(CHECKPOINTS).map_err(store_err)?;
+    let mut checkpoints = Checkpoints::new();
+    for entry in table.iter().map_err(store_err)? {
+        let (partition, offset) = entry.map_err(store_err)?;
+        checkpoints.insert(partition.value(), offset.value());
     }
+    Ok(checkpoints)
+}
 
-    fn write(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
-        let mut txn = self.db.begin_write().map_err(store_err)?;
-        txn.set_durability(self.durability());
-        {
-            let mut checkpoints = txn.open_table(CHECKPOINTS).map_err(store_err)?;
-            let current = checkpoints.get(partition).map_err(store_err)?.map_or(0, |v| v.value());
-            if current != from {
-                return Err(StoreError(format!(
-                    "checkpoint of partition {partition} is {current}, the batch expected {from}: \
-                     another projector is running"
-                )));
+/// Writes one flush: its documents and checkpoints in one transaction.
+fn write(db: &Database, changes: &Changes, checkpoints: &Checkpoints) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(store_err)?;
+    {
+        let mut table = txn.open_table(CHECKPOINTS).map_err(store_err)?;
+        for (partition, offset) in checkpoints {
+            table.insert(*partition, *offset).map_err(store_err)?;
+        }
+        let mut docs = txn.open_table(DOCS).map_err(store_err)?;
+        for (key, doc) in changes {
+            match doc {
+                Some(bytes) => docs.insert(key.as_str(), &bytes[..]).map(drop),
+                None => docs.remove(key.as_str()).map(drop),
             }
-            checkpoints.insert(partition, to).map_err(store_err)?;
-            let mut docs = txn.open_table(DOCS).map_err(store_err)?;
-            for change in changes {
-                match change {
-                    Change::Put { collection, id, doc } => {
-                        let bytes = serde_json::to_vec(&doc).map_err(store_err)?;
-                        docs.insert(key(collection, &id).as_str(), bytes.as_slice())
-                            .map_err(store_err)?;
-                    }
-                    Change::Delete { collection, id } => {
-                        docs.remove(key(collection, &id).as_str()).map_err(store_err)?;
-                    }
+            .map_err(store_err)?;
+        }
+    }
+    txn.commit().map_err(store_err)
+}
+
+/// The flusher thread: flushes when asked, or every `FLUSH_EVERY`; ends
+/// with the store.
+fn flusher(store: Weak<Inner>, (requested, condvar): &Wake) {
+    loop {
+        {
+            let guard = requested.lock().expect("flusher lock");
+            let (mut guard, _) = condvar
+                .wait_timeout_while(guard, FLUSH_EVERY, |requested| !*requested)
+                .expect("flusher lock");
+            *guard = false;
+        }
+        let Some(inner) = store.upgrade() else { return };
+        let started = inner.overlay.write().expect("overlay lock").begin_flush();
+        if let Some((changes, checkpoints)) = started {
+            match write(&inner.db, &changes, &checkpoints) {
+                Ok(()) => inner.overlay.write().expect("overlay lock").end_flush(),
+                Err(e) => {
+                    // Kept in the overlay (still readable); retried next time.
+                    tracing::error!(error = %e, changes = changes.len(), "flushing the read models");
+                    std::thread::sleep(FLUSH_EVERY);
+                    let mut overlay = inner.overlay.write().expect("overlay lock");
+                    overlay.requeue();
                 }
             }
         }
-        txn.commit().map_err(store_err)
+        inner.flushed.notify_waiters();
     }
 }
 
@@ -169,41 +263,59 @@ impl DocSource for EmbeddedStore {
 #[async_trait]
 impl ReadStore for EmbeddedStore {
     async fn checkpoints(&self) -> Result<Checkpoints, StoreError> {
-        let txn = self.db.begin_read().map_err(store_err)?;
-        let table = txn.open_table(CHECKPOINTS).map_err(store_err)?;
-        let mut checkpoints = Checkpoints::new();
-        for entry in table.iter().map_err(store_err)? {
-            let (partition, offset) = entry.map_err(store_err)?;
-            checkpoints.insert(partition.value(), offset.value());
-        }
-        Ok(checkpoints)
+        Ok(self.overlay().checkpoints.clone())
     }
 
     async fn commit(&self, changes: Vec<Change>, partition: u32, from: u64, to: u64) -> Result<(), StoreError> {
-        let store = self.clone();
-        blocking(move || store.write(changes, partition, from, to)).await
+        self.wait_for(|o| o.pending() < PENDING_MAX).await;
+        let mut encoded = Vec::with_capacity(changes.len());
+        for change in changes {
+            encoded.push(match change {
+                Change::Put { collection, id, doc } => (
+                    key(collection, &id),
+                    Some(Bytes::from(serde_json::to_vec(&doc).map_err(store_err)?)),
+                ),
+                Change::Delete { collection, id } => (key(collection, &id), None),
+            });
+        }
+        let pending = {
+            let mut overlay = self.overlay_mut();
+            let current = overlay.checkpoints.get(&partition).copied().unwrap_or(0);
+            if current != from {
+                return Err(StoreError(format!(
+                    "checkpoint of partition {partition} is {current}, the batch expected {from}: \
+                     another projector is running"
+                )));
+            }
+            for (key, doc) in encoded {
+                overlay.put(key, doc);
+            }
+            overlay.checkpoints.insert(partition, to);
+            overlay.pending()
+        };
+        if pending >= FLUSH_AT {
+            self.wake_flusher();
+        }
+        Ok(())
     }
 
     async fn flush(&self) -> Result<(), StoreError> {
-        let store = self.clone();
-        blocking(move || {
-            let mut txn = store.db.begin_write().map_err(store_err)?;
-            txn.set_durability(Durability::Immediate);
-            txn.commit().map_err(store_err)?;
-            *store.synced.lock().expect("sync clock") = Instant::now();
-            Ok(())
-        })
-        .await
+        self.wait_for(Overlay::is_empty).await;
+        Ok(())
     }
 
     async fn reset(&self) -> Result<(), StoreError> {
+        self.flush().await?;
         let store = self.clone();
         blocking(move || {
-            let txn = store.db.begin_write().map_err(store_err)?;
+            let db = &store.inner.db;
+            let txn = db.begin_write().map_err(store_err)?;
             txn.delete_table(DOCS).map_err(store_err)?;
             txn.delete_table(CHECKPOINTS).map_err(store_err)?;
             txn.commit().map_err(store_err)?;
-            store.create_tables()
+            create_tables(db)?;
+            store.overlay_mut().clear();
+            Ok(())
         })
         .await
     }
@@ -214,18 +326,18 @@ impl ReadStore for EmbeddedStore {
     }
 
     async fn documents(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        self.flush().await?;
         let store = self.clone();
         let collection = collection.to_owned();
         blocking(move || {
-            let txn = store.db.begin_read().map_err(store_err)?;
+            let txn = store.inner.db.begin_read().map_err(store_err)?;
             let table = txn.open_table(DOCS).map_err(store_err)?;
             let (start, end) = (key(&collection, ""), key(&collection, &prefix_end("")));
             let skip = collection.len() + 1;
             let mut found = Vec::new();
             for entry in table.range(start.as_str()..end.as_str()).map_err(store_err)? {
                 let (k, bytes) = entry.map_err(store_err)?;
-                let doc = serde_json::from_slice(bytes.value()).map_err(store_err)?;
-                found.push((k.value()[skip..].to_owned(), doc));
+                found.push((k.value()[skip..].to_owned(), parse(bytes.value())?));
             }
             Ok(found)
         })
@@ -233,10 +345,11 @@ impl ReadStore for EmbeddedStore {
     }
 
     async fn replace(&self, collection: &str, docs: Vec<(String, Value)>) -> Result<(), StoreError> {
+        self.flush().await?;
         let store = self.clone();
         let collection = collection.to_owned();
         blocking(move || {
-            let txn = store.db.begin_write().map_err(store_err)?;
+            let txn = store.inner.db.begin_write().map_err(store_err)?;
             {
                 let mut table = txn.open_table(DOCS).map_err(store_err)?;
                 let (start, end) = (key(&collection, ""), key(&collection, &prefix_end("")));
@@ -299,11 +412,62 @@ mod tests {
         {
             let store = EmbeddedStore::open(dir.path()).unwrap();
             store.commit(vec![put("a", 1)], 0, 0, 3).await.unwrap();
+            store.flush().await.unwrap();
         }
         let store = EmbeddedStore::open(dir.path()).unwrap();
         assert_eq!(store.checkpoints().await.unwrap(), Checkpoints::from([(0, 3)]));
         store.reset().await.unwrap();
         assert!(store.checkpoints().await.unwrap().is_empty());
         assert_eq!(store.get("things", "a").await.unwrap(), None);
+    }
+
+    /// What a crash leaves: the last flush, documents and checkpoint
+    /// together; the batches after it are replayed from the log.
+    #[tokio::test]
+    async fn unflushed_batches_are_lost_together_with_their_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = EmbeddedStore::open(dir.path()).unwrap();
+            store.commit(vec![put("a", 1)], 0, 0, 3).await.unwrap();
+            store.flush().await.unwrap();
+            store.commit(vec![put("a", 2), put("b", 2)], 0, 3, 5).await.unwrap();
+            assert_eq!(store.get("things", "a").await.unwrap(), Some(json!({"n": 2})));
+        }
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        assert_eq!(store.checkpoints().await.unwrap(), Checkpoints::from([(0, 3)]));
+        assert_eq!(store.get("things", "a").await.unwrap(), Some(json!({"n": 1})));
+        assert_eq!(store.get("things", "b").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn scans_merge_pending_changes_over_flushed_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let list = |id: &str, n| Change::Put {
+            collection: "lists",
+            id: format!("1000:alice:{id}"),
+            doc: json!({ "n": n }),
+        };
+        store
+            .commit(vec![list("a", 1), list("b", 1), list("c", 1)], 0, 0, 1)
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        let delete_b = Change::Delete {
+            collection: "lists",
+            id: "1000:alice:b".into(),
+        };
+        store
+            .commit(vec![list("a", 2), delete_b, list("d", 2)], 0, 1, 2)
+            .await
+            .unwrap();
+        let ns = |docs: Vec<Value>| docs.iter().map(|d| d["n"].as_i64().unwrap()).collect::<Vec<_>>();
+        assert_eq!(ns(store.scan_prefix("lists", "1000:alice:").await.unwrap()), [2, 1, 2]);
+        assert_eq!(
+            ns(store.scan_after("lists", "1000:alice:", Some("a"), 1).await.unwrap()),
+            [1]
+        );
+        store.flush().await.unwrap();
+        assert_eq!(ns(store.scan_prefix("lists", "1000:alice:").await.unwrap()), [2, 1, 2]);
     }
 }

@@ -4,6 +4,7 @@
 
 mod embedded;
 mod mongo;
+mod overlay;
 
 use std::collections::BTreeMap;
 
