@@ -40,6 +40,10 @@ const SEND_LIMIT: Duration = IDLE_LIMIT;
 /// The largest frame a client may send (a SendMsg carries at most 64 KiB
 /// of content).
 const FRAME_MAX: usize = 1 << 20;
+/// What a socket reserves for reading (tungstenite's default, 128 KiB, is
+/// 1.3 GB for 10,000 idle sessions); it grows for larger frames. Frames
+/// are written out at once (no write buffering).
+const SOCKET_BUFFER: usize = 4096;
 
 #[derive(Debug, Deserialize)]
 pub struct ConnectParams {
@@ -58,6 +62,8 @@ pub async fn connect(
 ) -> Response {
     upgrade
         .max_message_size(FRAME_MAX)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| serve(state, params, socket))
 }
 
