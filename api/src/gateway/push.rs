@@ -11,6 +11,7 @@
 //! The same tail tells the node's vault to drop its cached key of a user
 //! forgotten through another node (`UserForgotten`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
@@ -19,7 +20,7 @@ use events::message::{conversation_key, SINGLE_CHAT};
 use events::{DomainEvent, Envelope, StreamKey};
 use infra::tail::Tail;
 use infra::vault::VaultError;
-use projections::messages::MsgDoc;
+use projections::messages::{MsgDoc, UserConversationDoc};
 use projections::{groups, messages, view, StoreError};
 use serde_json::{json, Value};
 
@@ -27,7 +28,48 @@ use super::hub::Hub;
 use super::{PUSH_MESSAGES, READ_RECEIPT};
 use crate::state::AppState;
 
+/// Groups whose rosters are cached at most; beyond, the cache starts over.
+const ROSTERS_MAX: usize = 10_000;
+
+/// Each group's members with their seqs of joining and leaving, as the
+/// read models showed them at a message of the group. Any other event of
+/// the group's scope (joins, quits, kicks, dismissal...) drops its entry;
+/// the tail delivers a scope's events in log order, so a roster used for a
+/// message holds every membership change before it.
+#[derive(Default)]
+struct Rosters(HashMap<(String, String), Arc<Vec<UserConversationDoc>>>);
+
+impl Rosters {
+    fn forget(&mut self, envelope: &Envelope) {
+        if let Ok(StreamKey::Group { tenant, group_id }) = envelope.stream_key.parse::<StreamKey>() {
+            self.0.remove(&(tenant, group_id));
+        }
+    }
+
+    async fn of(
+        &mut self,
+        state: &AppState,
+        tenant: &str,
+        group_id: &str,
+    ) -> Result<Arc<Vec<UserConversationDoc>>, StoreError> {
+        let at = (tenant.to_owned(), group_id.to_owned());
+        if let Some(roster) = self.0.get(&at) {
+            return Ok(roster.clone());
+        }
+        let members = groups::members(state.reads(), tenant, group_id).await?;
+        let users: Vec<String> = members.into_iter().map(|m| m.user_id).collect();
+        let key = conversation_key("", "", group_id);
+        let roster = Arc::new(messages::memberships(state.reads(), tenant, &key, &users).await?);
+        if self.0.len() >= ROSTERS_MAX {
+            self.0.clear();
+        }
+        self.0.insert(at, roster.clone());
+        Ok(roster)
+    }
+}
+
 pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
+    let mut rosters = Rosters::default();
     while let Some(batch) = tail.recv().await {
         for envelope in batch {
             let Ok(event) = envelope.event() else { continue };
@@ -40,6 +82,7 @@ pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
                 DomainEvent::MessageSent(_) | DomainEvent::MessageRevoked(_) | DomainEvent::ConversationRead(_)
             );
             if !wanted {
+                rosters.forget(&envelope);
                 continue;
             }
             // A client that gets a push may pull right away.
@@ -49,7 +92,7 @@ pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
                     "pushing an event the read models do not show yet"
                 );
             }
-            if let Err(e) = push(&state, &hub, &envelope, &event).await {
+            if let Err(e) = push(&state, &hub, &mut rosters, &envelope, &event).await {
                 tracing::error!(error = %e, position = envelope.log_position, "push failed");
             }
         }
@@ -82,19 +125,22 @@ async fn frame(
 /// The key of the conversation decided in `envelope`'s scope, and its
 /// users who may see message `seq`: the pair, or the group's members, less
 /// those who joined after it when new members do not see history.
-async fn conversation(state: &AppState, envelope: &Envelope, seq: u64) -> Result<(String, Vec<String>), StoreError> {
+async fn conversation(
+    state: &AppState,
+    rosters: &mut Rosters,
+    envelope: &Envelope,
+    seq: u64,
+) -> Result<(String, Vec<String>), StoreError> {
     match envelope.stream_key.parse::<StreamKey>() {
         Ok(StreamKey::Pair { a, b, .. }) => Ok((conversation_key(&a, &b, ""), vec![a, b])),
         Ok(StreamKey::Group { tenant, group_id }) => {
             let key = conversation_key("", "", &group_id);
-            let members = groups::members(state.reads(), &tenant, &group_id).await?;
-            let users: Vec<String> = members.into_iter().map(|m| m.user_id).collect();
             let history = state.history_for_new_members;
-            let seen = messages::memberships(state.reads(), &tenant, &key, &users).await?;
-            let users = seen
-                .into_iter()
+            let roster = rosters.of(state, &tenant, &group_id).await?;
+            let users = roster
+                .iter()
                 .filter(|m| m.sees(seq, history))
-                .map(|m| m.user_id)
+                .map(|m| m.user_id.clone())
                 .collect();
             Ok((key, users))
         }
@@ -102,11 +148,17 @@ async fn conversation(state: &AppState, envelope: &Envelope, seq: u64) -> Result
     }
 }
 
-async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEvent) -> Result<(), PushError> {
+async fn push(
+    state: &AppState,
+    hub: &Hub,
+    rosters: &mut Rosters,
+    envelope: &Envelope,
+    event: &DomainEvent,
+) -> Result<(), PushError> {
     let tenant = &envelope.tenant_id;
     match event {
         DomainEvent::MessageSent(message) => {
-            let (_, users) = conversation(state, envelope, message.seq).await?;
+            let (_, users) = conversation(state, rosters, envelope, message.seq).await?;
             if hub.any_online(tenant, &users) {
                 let data = json!({ "msgs": { &message.conversation_id: { "Msgs": [MsgDoc::of(message)] } } });
                 let skip = Some((message.send_id.as_str(), message.client_msg_id.as_str()));
@@ -119,7 +171,7 @@ async fn push(state: &AppState, hub: &Hub, envelope: &Envelope, event: &DomainEv
             }
         }
         DomainEvent::MessageRevoked(revoked) => {
-            let (key, users) = conversation(state, envelope, revoked.seq).await?;
+            let (key, users) = conversation(state, rosters, envelope, revoked.seq).await?;
             if hub.any_online(tenant, &users) {
                 let now = messages::messages(state.reads(), tenant, &key, &[revoked.seq]).await?;
                 let data = json!({ "msgs": { &revoked.conversation_id: { "Msgs": now } } });
