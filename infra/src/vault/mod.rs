@@ -15,6 +15,7 @@ pub mod seal;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use commands::PersonalFields;
@@ -49,28 +50,46 @@ pub trait KeyStore: Send + Sync {
     async fn erase(&self, owner: &Owner) -> Result<(), VaultError>;
 }
 
+/// How long a node trusts a cached live key without asking the store
+/// again: erasures made through another node reach this one through its
+/// tail of the log (`UserForgotten`) at once, and through this bound even
+/// if its tail is down.
+pub const CACHED_KEY_TTL: Duration = Duration::from_secs(60);
+
 /// Seals and opens personal fields, with the keys of a [`KeyStore`]
 /// cached in memory.
 pub struct Vault {
     store: Arc<dyn KeyStore>,
-    cache: RwLock<HashMap<Owner, Stored>>,
+    /// What the store held for an owner, and when it was read.
+    cache: RwLock<HashMap<Owner, (Stored, Instant)>>,
+    ttl: Duration,
 }
 
 impl Vault {
     pub fn new(store: Arc<dyn KeyStore>) -> Self {
+        Vault::with_cache_ttl(store, CACHED_KEY_TTL)
+    }
+
+    pub fn with_cache_ttl(store: Arc<dyn KeyStore>, ttl: Duration) -> Self {
         Vault {
             store,
             cache: RwLock::default(),
+            ttl,
         }
     }
 
+    /// A cached erasure holds for good (it cannot be undone); a cached
+    /// live key for the TTL.
     fn cached(&self, owner: &Owner) -> Option<Stored> {
-        self.cache.read().expect("vault cache").get(owner).copied()
+        let cache = self.cache.read().expect("vault cache");
+        let (stored, at) = cache.get(owner)?;
+        (*stored == Stored::Erased || at.elapsed() < self.ttl).then_some(*stored)
     }
 
     fn remember(&self, owner: &Owner, stored: Stored) {
         if stored != Stored::Absent {
-            self.cache.write().expect("vault cache").insert(owner.clone(), stored);
+            let mut cache = self.cache.write().expect("vault cache");
+            cache.insert(owner.clone(), (stored, Instant::now()));
         }
     }
 
@@ -262,6 +281,32 @@ mod tests {
         assert_eq!(message["sender_nickname"], ERASED);
         assert_eq!(message["sender_face_url"], ERASED);
         assert_eq!(message["client_msg_id"], "c1", "only personal fields are sealed");
+    }
+
+    #[tokio::test]
+    async fn a_node_notices_an_erasure_made_elsewhere_once_its_cached_key_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(FileKeyStore::open(&dir.path().join("personal-keys")).await.unwrap());
+        let this_node = Vault::with_cache_ttl(keys.clone(), Duration::from_millis(50));
+        let other_node = Vault::new(keys);
+        let mut command = message(json!("hello"));
+        this_node
+            .seal("1000", command.personal_fields().unwrap())
+            .await
+            .unwrap();
+        let stored = as_json(&command);
+
+        other_node.forget("1000", "alice").await.unwrap();
+        let mut seen = stored.clone();
+        this_node.open(&mut seen).await.unwrap();
+        assert_eq!(
+            seen["Pair"]["SendMsg"]["message"]["content"], "hello",
+            "the cached key, until it expires"
+        );
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let mut seen = stored;
+        this_node.open(&mut seen).await.unwrap();
+        assert_eq!(seen["Pair"]["SendMsg"]["message"]["content"], ERASED);
     }
 
     #[tokio::test]
