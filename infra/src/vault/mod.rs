@@ -118,24 +118,30 @@ impl Vault {
         })
     }
 
-    /// Seals a command's personal fields with their owner's key (fields
-    /// already sealed, such as a nickname copied from the read models, are
-    /// left as they are). An erased owner's fields become "[erased]".
+    /// Seals a command's personal fields with their owner's key. A field
+    /// that is already a box of the owner's (a nickname copied from the read
+    /// models) is kept as it is; anything else is sealed, even text that only
+    /// looks sealed. An erased owner's fields become "[erased]".
     pub async fn seal(&self, tenant: &str, fields: PersonalFields<'_>) -> Result<(), VaultError> {
         let owner = Owner::new(tenant, fields.owner);
         let key = self.sealing_key(&owner).await?;
-        let seal = |value: &Value| match &key {
-            Some(key) => seal::seal(&owner, key, value),
-            None => ERASED.to_owned(),
+        let Some(key) = key else {
+            fields.texts.into_iter().for_each(|t| *t = ERASED.to_owned());
+            fields
+                .values
+                .into_iter()
+                .for_each(|v| *v = Value::String(ERASED.to_owned()));
+            return Ok(());
         };
+        let sealed_already = |text: &str| seal::open(text, &owner, &key).is_some();
         for text in fields.texts {
-            if !seal::is_sealed(text) {
-                *text = seal(&Value::String(std::mem::take(text)));
+            if !sealed_already(text) {
+                *text = seal::seal(&owner, &key, &Value::String(std::mem::take(text)));
             }
         }
         for value in fields.values {
-            if !value.as_str().is_some_and(seal::is_sealed) {
-                *value = Value::String(seal(value));
+            if !value.as_str().is_some_and(sealed_already) {
+                *value = Value::String(seal::seal(&owner, &key, value));
             }
         }
         Ok(())
@@ -307,6 +313,19 @@ mod tests {
         let mut seen = stored;
         this_node.open(&mut seen).await.unwrap();
         assert_eq!(seen["Pair"]["SendMsg"]["message"]["content"], ERASED);
+    }
+
+    #[tokio::test]
+    async fn text_that_only_looks_sealed_is_sealed_all_the_same() {
+        let (_dir, vault) = vault().await;
+        let crafted = "\u{1}ps1.MTAwMABhbGljZQ.not-a-box-SECRET";
+        let mut command = message(json!(crafted));
+        vault.seal("1000", command.personal_fields().unwrap()).await.unwrap();
+        let stored = as_json(&command);
+        assert!(!stored.to_string().contains("SECRET"), "{stored}");
+        let mut opened = stored;
+        vault.open(&mut opened).await.unwrap();
+        assert_eq!(opened["Pair"]["SendMsg"]["message"]["content"], crafted);
     }
 
     #[tokio::test]
