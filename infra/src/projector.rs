@@ -16,9 +16,6 @@ use crate::read_store::{Checkpoints, ReadStore};
 
 /// Events read and committed per batch when reading the embedded log.
 const BATCH: usize = 2000;
-/// How long the projector waits for more events before it syncs the read
-/// models.
-const SYNC_IDLE: Duration = Duration::from_millis(200);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectorError {
@@ -128,46 +125,32 @@ impl Projector {
         }
     }
 
-    /// Makes the read models durable as of the last batch.
-    async fn flush(&self) {
-        if let Err(e) = self.store.flush().await {
-            tracing::error!(error = %e, "syncing the read models");
-        }
-    }
-
     /// Embedded log: tails it until `stop` turns true. A failing batch is
-    /// logged and retried from the checkpoint. Once idle, or stopped, it
-    /// syncs the read models (the store syncs lazily under load).
+    /// logged and retried from the checkpoint. At stop it makes the read
+    /// models durable (the store writes lazily under load).
     pub async fn run(self, log: Arc<dyn EventLog>, mut stop: watch::Receiver<bool>) {
         let mut head = log.durable_head();
-        let mut unsynced = false;
         loop {
             if *stop.borrow() {
-                self.flush().await;
-                return;
+                break;
             }
             if *head.borrow_and_update() > self.checkpoint(0) {
-                match self.step(log.as_ref()).await {
-                    Ok(_) => unsynced = true,
-                    Err(e) => {
-                        tracing::error!(error = %e, "projection batch failed; retrying");
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                            _ = stop.changed() => {}
-                        }
+                if let Err(e) = self.step(log.as_ref()).await {
+                    tracing::error!(error = %e, "projection batch failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => {}
                     }
                 }
                 continue;
             }
-            let idle = tokio::time::sleep(if unsynced { SYNC_IDLE } else { Duration::MAX });
             tokio::select! {
-                changed = head.changed() => if changed.is_err() { self.flush().await; return },
+                changed = head.changed() => if changed.is_err() { break },
                 _ = stop.changed() => {}
-                _ = idle => {
-                    self.flush().await;
-                    unsynced = false;
-                }
             }
+        }
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "making the read models durable");
         }
     }
 }

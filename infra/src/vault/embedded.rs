@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 
@@ -21,16 +21,21 @@ const SLOT: usize = 128;
 const LIVE: u8 = 1;
 const ERASED: u8 = 2;
 
+/// Owner digest -> (slot index, what it holds).
+type Index = HashMap<[u8; 32], (u64, Stored)>;
+
+/// The file and its length in slots; its lock serializes the writers.
 struct Slots {
     file: File,
-    /// Owner digest -> (slot index, what it holds).
-    index: HashMap<[u8; 32], (u64, Stored)>,
     len: u64,
 }
 
+/// Lookups read the index, apart from the file's lock: they never wait for
+/// a writer's sync. A writer updates the index once its slot is synced.
 #[derive(Clone)]
 pub struct FileKeyStore {
     slots: Arc<Mutex<Slots>>,
+    index: Arc<RwLock<Index>>,
 }
 
 fn io_err(e: impl std::fmt::Display) -> VaultError {
@@ -103,35 +108,40 @@ impl FileKeyStore {
         // after it, on a slot boundary.
         let len = bytes.len().div_ceil(SLOT) as u64;
         Ok(FileKeyStore {
-            slots: Arc::new(Mutex::new(Slots { file, index, len })),
+            slots: Arc::new(Mutex::new(Slots { file, len })),
+            index: Arc::new(RwLock::new(index)),
         })
     }
 
+    fn lookup(&self, digest: &[u8; 32]) -> Option<(u64, Stored)> {
+        self.index.read().expect("key index").get(digest).copied()
+    }
+
+    /// Runs a writer on a blocking thread, holding the file's lock.
     async fn with_slots<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Slots) -> Result<T, VaultError> + Send + 'static,
+        f: impl FnOnce(&FileKeyStore, &mut Slots) -> Result<T, VaultError> + Send + 'static,
     ) -> Result<T, VaultError> {
-        let slots = self.slots.clone();
-        tokio::task::spawn_blocking(move || f(&mut slots.lock().expect("key slots")))
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store, &mut store.slots.lock().expect("key slots")))
             .await
             .map_err(io_err)?
     }
-}
 
-impl Slots {
-    fn write(&mut self, at: u64, digest: &[u8; 32], stored: Stored) -> Result<(), VaultError> {
-        self.file
+    fn write(&self, slots: &mut Slots, at: u64, digest: &[u8; 32], stored: Stored) -> Result<(), VaultError> {
+        slots
+            .file
             .write_all_at(&encode(digest, stored), at * SLOT as u64)
-            .and_then(|()| self.file.sync_data())
+            .and_then(|()| slots.file.sync_data())
             .map_err(io_err)?;
-        self.index.insert(*digest, (at, stored));
+        self.index.write().expect("key index").insert(*digest, (at, stored));
         Ok(())
     }
 
-    fn append(&mut self, digest: &[u8; 32], stored: Stored) -> Result<(), VaultError> {
-        let at = self.len;
-        self.write(at, digest, stored)?;
-        self.len += 1;
+    fn append(&self, slots: &mut Slots, digest: &[u8; 32], stored: Stored) -> Result<(), VaultError> {
+        let at = slots.len;
+        self.write(slots, at, digest, stored)?;
+        slots.len += 1;
         Ok(())
     }
 }
@@ -139,17 +149,16 @@ impl Slots {
 #[async_trait]
 impl KeyStore for FileKeyStore {
     async fn load(&self, owner: &Owner) -> Result<Stored, VaultError> {
-        let slots = self.slots.lock().expect("key slots");
-        Ok(slots.index.get(&owner.digest()).map_or(Stored::Absent, |(_, s)| *s))
+        Ok(self.lookup(&owner.digest()).map_or(Stored::Absent, |(_, s)| s))
     }
 
     async fn create(&self, owner: &Owner, key: Key) -> Result<Stored, VaultError> {
         let digest = owner.digest();
-        self.with_slots(move |slots| {
-            if let Some((_, stored)) = slots.index.get(&digest) {
-                return Ok(*stored);
+        self.with_slots(move |store, slots| {
+            if let Some((_, stored)) = store.lookup(&digest) {
+                return Ok(stored);
             }
-            slots.append(&digest, Stored::Live(key))?;
+            store.append(slots, &digest, Stored::Live(key))?;
             Ok(Stored::Live(key))
         })
         .await
@@ -157,13 +166,10 @@ impl KeyStore for FileKeyStore {
 
     async fn erase(&self, owner: &Owner) -> Result<(), VaultError> {
         let digest = owner.digest();
-        self.with_slots(move |slots| match slots.index.get(&digest) {
+        self.with_slots(move |store, slots| match store.lookup(&digest) {
             Some((_, Stored::Erased)) => Ok(()),
-            Some((at, _)) => {
-                let at = *at;
-                slots.write(at, &digest, Stored::Erased)
-            }
-            None => slots.append(&digest, Stored::Erased),
+            Some((at, _)) => store.write(slots, at, &digest, Stored::Erased),
+            None => store.append(slots, &digest, Stored::Erased),
         })
         .await
     }
