@@ -510,10 +510,10 @@ async fn a_slow_reader_is_disconnected_while_a_fast_one_gets_everything() {
     let bodies: Vec<Value> = (1..=MESSAGES)
         .map(|n| single_body("alice", "bob", &format!("{n}{bulk}"), &format!("bulk-{n}")))
         .collect();
-    // Sent 50 at a time, so the slow session starts reading well within
+    // Sent 100 at a time, so the slow session starts reading well within
     // the 30 s the server waits on a blocked socket (or it would drop the
     // session without a close frame), even on a loaded CI machine.
-    for chunk in bodies.chunks(50) {
+    for chunk in bodies.chunks(100) {
         let replies = futures::future::join_all(chunk.iter().map(|b| send(&server, &alice, b.clone()))).await;
         for reply in replies {
             ok(reply);
