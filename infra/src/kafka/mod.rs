@@ -144,6 +144,16 @@ pub(crate) async fn retry_while_topic_settles<T>(
     }
 }
 
+/// The low and high watermarks of one partition, waiting (as
+/// `retry_while_topic_settles` does) for a new topic's leaders.
+pub(crate) async fn watermarks(
+    consumer: &impl rdkafka::consumer::Consumer,
+    topic: &str,
+    partition: i32,
+) -> Result<(i64, i64), KafkaError> {
+    retry_while_topic_settles(|| consumer.fetch_watermarks(topic, partition, KAFKA_TIMEOUT)).await
+}
+
 pub(crate) async fn create(
     admin: &AdminClient<DefaultClientContext>,
     topics: &[NewTopic<'_>],

@@ -20,7 +20,7 @@ use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::{KafkaConfig, KAFKA_TIMEOUT};
+use super::{watermarks, KafkaConfig};
 use crate::projector::{Progress, Projector, ProjectorError};
 use crate::read_store::ReadStore;
 
@@ -154,7 +154,7 @@ pub async fn rebuild(
     let mut ends: HashMap<i32, i64> = HashMap::new();
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions as i32 {
-        let (low, high) = consumer.fetch_watermarks(&topic, partition, KAFKA_TIMEOUT)?;
+        let (low, high) = watermarks(&consumer, &topic, partition).await?;
         if high > low {
             ends.insert(partition, high);
             assignment.add_partition_offset(&topic, partition, Offset::Beginning)?;
@@ -201,7 +201,7 @@ pub async fn follow(
         .create()?;
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions as i32 {
-        let (_, high) = consumer.fetch_watermarks(&topic, partition, KAFKA_TIMEOUT)?;
+        let (_, high) = watermarks(&consumer, &topic, partition).await?;
         assignment.add_partition_offset(&topic, partition, Offset::Offset(high))?;
     }
     consumer.assign(&assignment)?;

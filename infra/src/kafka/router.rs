@@ -17,7 +17,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{partition_for, retry_while_topic_settles, CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT};
+use super::{partition_for, watermarks, CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT};
 use crate::write_side::{CommandBus, Executed, WriteError};
 
 /// How long an API node waits for a command's outcome.
@@ -46,12 +46,7 @@ impl KafkaCommands {
         let node = Uuid::now_v7().simple().to_string();
         let consumer: StreamConsumer = config.consumer(&format!("{replies_topic}-{node}")).create()?;
         let reply_partition = partition_for(&node, partitions);
-        let high = retry_while_topic_settles(|| {
-            consumer
-                .fetch_watermarks(&replies_topic, reply_partition, KAFKA_TIMEOUT)
-                .map(|(_, high)| high)
-        })
-        .await?;
+        let (_, high) = watermarks(&consumer, &replies_topic, reply_partition).await?;
         let mut assignment = TopicPartitionList::new();
         assignment.add_partition_offset(&replies_topic, reply_partition, Offset::Offset(high))?;
         consumer.assign(&assignment)?;

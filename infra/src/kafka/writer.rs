@@ -24,7 +24,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::{CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT, STATE_RECORD_MAX_BYTES};
+use super::{watermarks, CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT, STATE_RECORD_MAX_BYTES};
 use crate::write_side::Scope;
 
 /// Commands taken into one transaction at most.
@@ -209,8 +209,10 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
 async fn restore(config: &KafkaConfig, partition: i32) -> Result<Owner, WriterError> {
     let started = Instant::now();
     let producer = PartitionProducer::new(config, partition).await?;
-    let config = config.clone();
-    let scopes = tokio::task::spawn_blocking(move || read_changelog(&config, partition))
+    let topic = config.state_topic();
+    let consumer: BaseConsumer = config.consumer(&format!("{}-restore", config.namespace)).create()?;
+    let (low, high) = watermarks(&consumer, &topic, partition).await?;
+    let scopes = tokio::task::spawn_blocking(move || read_changelog(&consumer, &topic, partition, low..high))
         .await
         .map_err(|e| WriterError::Restore {
             partition,
@@ -225,22 +227,27 @@ async fn restore(config: &KafkaConfig, partition: i32) -> Result<Owner, WriterEr
     Ok(Owner { producer, scopes })
 }
 
-fn read_changelog(config: &KafkaConfig, partition: i32) -> Result<HashMap<StreamKey, Scope>, WriterError> {
-    let topic = config.state_topic();
-    let consumer: BaseConsumer = config.consumer(&format!("{}-restore", config.namespace)).create()?;
-    let (low, high) = consumer.fetch_watermarks(&topic, partition, KAFKA_TIMEOUT)?;
+/// Reads the changelog partition's offsets `range` (its watermarks) into
+/// the latest state of each scope.
+fn read_changelog(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+    range: std::ops::Range<i64>,
+) -> Result<HashMap<StreamKey, Scope>, WriterError> {
+    let high = range.end;
     let mut scopes = HashMap::new();
-    if high <= low {
+    if range.is_empty() {
         return Ok(scopes);
     }
     let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(&topic, partition, Offset::Beginning)?;
+    assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
     consumer.assign(&assignment)?;
     let deadline = Instant::now() + KAFKA_TIMEOUT;
     let failed = |reason: String| WriterError::Restore { partition, reason };
     loop {
         let position = consumer.position()?;
-        let at = position.find_partition(&topic, partition).map(|e| e.offset());
+        let at = position.find_partition(topic, partition).map(|e| e.offset());
         if matches!(at, Some(Offset::Offset(o)) if o >= high) {
             return Ok(scopes);
         }

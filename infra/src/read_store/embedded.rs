@@ -14,7 +14,7 @@
 
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -40,9 +40,7 @@ const PENDING_MAX: usize = 8 * FLUSH_AT;
 #[derive(Clone)]
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
-    /// Asks the flusher to flush now. Apart from `inner`, so the waiting
-    /// flusher does not keep the database open.
-    wake: Arc<Wake>,
+    flusher: Arc<Flusher>,
 }
 
 struct Inner {
@@ -52,7 +50,43 @@ struct Inner {
     flushed: Notify,
 }
 
-type Wake = (Mutex<bool>, Condvar);
+/// What the flusher thread is asked to do, and the condvar it waits on.
+#[derive(Default)]
+struct Wake {
+    asked: Mutex<Asked>,
+    condvar: Condvar,
+}
+
+#[derive(Default)]
+struct Asked {
+    flush: bool,
+    stop: bool,
+}
+
+/// Owns the flusher thread. The last store handle drops it, which stops and
+/// joins the thread: the database is closed when that drop returns, so the
+/// directory can be opened again at once. Stopping does not flush (dropping
+/// a store is a crash as far as the overlay goes; `flush` first to keep it).
+struct Flusher {
+    wake: Arc<Wake>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Flusher {
+    fn ask(&self, what: impl FnOnce(&mut Asked)) {
+        what(&mut self.wake.asked.lock().expect("flusher lock"));
+        self.wake.condvar.notify_one();
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.ask(|asked| asked.stop = true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 fn store_err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
@@ -78,12 +112,16 @@ impl EmbeddedStore {
             flushed: Notify::new(),
         });
         let wake: Arc<Wake> = Arc::default();
-        let (store, waker) = (Arc::downgrade(&inner), wake.clone());
-        std::thread::Builder::new()
+        let (store, waker) = (inner.clone(), wake.clone());
+        let thread = std::thread::Builder::new()
             .name("read-store-flusher".into())
-            .spawn(move || flusher(store, &waker))
+            .spawn(move || flusher(&store, &waker))
             .map_err(store_err)?;
-        Ok(EmbeddedStore { inner, wake })
+        let flusher = Arc::new(Flusher {
+            wake,
+            thread: Some(thread),
+        });
+        Ok(EmbeddedStore { inner, flusher })
     }
 
     fn overlay(&self) -> std::sync::RwLockReadGuard<'_, Overlay> {
@@ -95,9 +133,7 @@ impl EmbeddedStore {
     }
 
     fn wake_flusher(&self) {
-        let (requested, condvar) = &*self.wake;
-        *requested.lock().expect("flusher lock") = true;
-        condvar.notify_one();
+        self.flusher.ask(|asked| asked.flush = true);
     }
 
     /// Waits until `done` holds of the overlay, waking the flusher.
@@ -204,17 +240,20 @@ fn write(db: &Database, changes: &Changes, checkpoints: &Checkpoints) -> Result<
 }
 
 /// The flusher thread: flushes when asked, or every `FLUSH_EVERY`; ends
-/// with the store.
-fn flusher(store: Weak<Inner>, (requested, condvar): &Wake) {
+/// when its `Flusher` is dropped.
+fn flusher(inner: &Inner, wake: &Wake) {
     loop {
         {
-            let guard = requested.lock().expect("flusher lock");
-            let (mut guard, _) = condvar
-                .wait_timeout_while(guard, FLUSH_EVERY, |requested| !*requested)
+            let asked = wake.asked.lock().expect("flusher lock");
+            let (mut asked, _) = wake
+                .condvar
+                .wait_timeout_while(asked, FLUSH_EVERY, |asked| !asked.flush && !asked.stop)
                 .expect("flusher lock");
-            *guard = false;
+            if asked.stop {
+                return;
+            }
+            asked.flush = false;
         }
-        let Some(inner) = store.upgrade() else { return };
         let started = inner.overlay.write().expect("overlay lock").begin_flush();
         if let Some((changes, checkpoints)) = started {
             match write(&inner.db, &changes, &checkpoints) {
