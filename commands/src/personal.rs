@@ -38,6 +38,7 @@ impl Command {
                 nickname,
                 face_url,
                 ex,
+                ..
             }) => Some(PersonalFields {
                 owner: user_id,
                 texts: [nickname, face_url, ex]
@@ -100,6 +101,7 @@ mod tests {
             nickname: None,
             face_url: Some("https://f/b".into()),
             ex: None,
+            notify: Vec::new(),
         });
         let fields = command
             .personal_fields()

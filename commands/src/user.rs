@@ -22,6 +22,9 @@ pub enum UserCommand {
         nickname: Option<String>,
         face_url: Option<String>,
         ex: Option<String>,
+        /// Who else is told of the change: the user's friends and the
+        /// members of its groups, looked up by the API node.
+        notify: Vec<String>,
     },
     /// Erase the user's personal data (app admins only; the API erases
     /// the user's key before it records this).
@@ -104,6 +107,7 @@ impl UserState {
                 nickname,
                 face_url,
                 ex,
+                notify,
             } => {
                 if !actor.acts_for(user_id) {
                     return Err(CommandError::NoPermission(format!(
@@ -122,6 +126,7 @@ impl UserState {
                     nickname: nickname.clone(),
                     face_url: face_url.clone(),
                     ex: ex.clone(),
+                    notified_user_ids: notify.clone(),
                 })])
             }
             UserCommand::Forget { user_id } => {
@@ -181,6 +186,7 @@ mod tests {
             nickname: nickname.map(Into::into),
             face_url: face_url.map(Into::into),
             ex: ex.map(Into::into),
+            notify: vec!["bob".into()],
         })
     }
 
@@ -207,6 +213,7 @@ mod tests {
                 nickname: None,
                 face_url: Some(String::new()),
                 ex: None,
+                notified_user_ids: vec!["bob".into()],
             })]);
     }
 
@@ -273,6 +280,7 @@ mod tests {
                 nickname: None,
                 face_url: None,
                 ex: Some("{}".into()),
+                notified_user_ids: vec!["bob".into()],
             })]);
     }
 

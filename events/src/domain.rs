@@ -93,7 +93,7 @@ macro_rules! event_types {
 
 event_types!(
     UserRegistered: 2,
-    UserProfileUpdated: 1,
+    UserProfileUpdated: 2,
     UserForgotten: 1,
     FriendRequested: 1,
     FriendRequestHandled: 1,

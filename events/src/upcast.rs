@@ -14,6 +14,7 @@ type Upcaster = fn(Value) -> Result<Value, String>;
 fn upcaster(event_type: &str, version: u32) -> Option<Upcaster> {
     match (event_type, version) {
         ("UserRegistered", 1) => Some(user_registered_v1_to_v2),
+        ("UserProfileUpdated", 1) => Some(profile_updated_v1_to_v2),
         _ => None,
     }
 }
@@ -50,6 +51,14 @@ fn user_registered_v1_to_v2(mut payload: Value) -> Result<Value, String> {
     Ok(payload)
 }
 
+/// `UserProfileUpdated` v1 -> v2: `notifiedUserIDs` is new; a v1 update
+/// notified no one but the user.
+fn profile_updated_v1_to_v2(mut payload: Value) -> Result<Value, String> {
+    let fields = payload.as_object_mut().ok_or("the payload is not an object")?;
+    fields.insert("notifiedUserIDs".to_owned(), Value::Array(Vec::new()));
+    Ok(payload)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -77,6 +86,18 @@ mod tests {
         );
         assert_eq!(event.schema_version(), 2);
         assert_eq!(event.to_payload()["profile"]["nickname"], "Alice");
+    }
+
+    #[test]
+    fn a_v1_profile_update_notified_no_one_else() {
+        let v1 = json!({"userID": "alice", "nickname": "Al"});
+        let event = DomainEvent::from_stored("UserProfileUpdated", 1, &v1).unwrap();
+        let DomainEvent::UserProfileUpdated(updated) = &event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(updated.nickname.as_deref(), Some("Al"));
+        assert!(updated.notified_user_ids.is_empty());
+        assert_eq!(event.schema_version(), 2);
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub struct UserProfileUpdated {
     pub face_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ex: Option<String>,
+    /// Who is told of the change besides the user (its friends and the
+    /// members of its groups when the update was decided), so that
+    /// notifications replay exactly whatever the read models show later.
+    #[serde(rename = "notifiedUserIDs")]
+    pub notified_user_ids: Vec<String>,
 }
 
 impl UserProfileUpdated {

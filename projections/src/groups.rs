@@ -105,6 +105,11 @@ fn id(tenant: &str, owner: &str, other: &str) -> String {
     format!("{tenant}:{owner}:{other}")
 }
 
+/// The ID of a member's document.
+pub fn member_doc_id(tenant: &str, group_id: &str, user_id: &str) -> String {
+    id(tenant, group_id, user_id)
+}
+
 /// The read-model side of one group.
 struct GroupDocs<'b, 'a> {
     batch: &'b mut Batch<'a>,

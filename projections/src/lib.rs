@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod friends;
 pub mod groups;
 pub mod messages;
+pub mod notifications;
 mod project;
 mod store;
 pub mod users;
@@ -30,6 +31,7 @@ pub const LISTS: &[&str] = &[
     groups::REQUESTS_SENT,
     messages::USER_CONVERSATIONS,
     conversations::SETTINGS,
+    notifications::USER_NOTIFICATION_CONVERSATIONS,
     audit::EVENTS,
     audit::BY_STREAM,
     audit::BY_USER,
@@ -69,6 +71,15 @@ pub const PROJECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("conversations", &[conversations::SETTINGS]),
+    (
+        "notifications",
+        &[
+            notifications::NOTIFICATIONS,
+            notifications::LANES,
+            notifications::USER_NOTIFICATION_CONVERSATIONS,
+            notifications::BY_EVENT,
+        ],
+    ),
     (
         "audit",
         &[audit::EVENTS, audit::BY_STREAM, audit::BY_USER, audit::BY_OPERATION],

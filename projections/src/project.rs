@@ -2,7 +2,7 @@
 
 use events::{DomainEvent, Envelope};
 
-use crate::{audit, conversations, friends, groups, messages, users, Batch, StoreError};
+use crate::{audit, conversations, friends, groups, messages, notifications, users, Batch, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -25,6 +25,15 @@ impl ProjectionError {
 /// Applies one event to every read model it concerns.
 pub async fn project(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
     audit::project(envelope, batch)?;
+    models(envelope, event, batch).await?;
+    // Last: notices carry the group and members as the event left them.
+    if !matches!(event, DomainEvent::MessageSent(_)) {
+        notifications::project(envelope, event, batch).await?;
+    }
+    Ok(())
+}
+
+async fn models(envelope: &Envelope, event: &DomainEvent, batch: &mut Batch<'_>) -> Result<(), ProjectionError> {
     match event {
         DomainEvent::UserRegistered(_) | DomainEvent::UserProfileUpdated(_) => {
             users::project(envelope, event, batch).await

@@ -15,6 +15,7 @@ mod embedded;
 mod friends;
 mod groups;
 mod messages;
+mod notifications;
 mod privacy;
 mod rebuild;
 #[cfg(feature = "scale-out")]

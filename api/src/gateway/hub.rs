@@ -120,6 +120,19 @@ impl Hub {
             .any(|u| sessions.contains_key(&(tenant.to_owned(), u.clone())))
     }
 
+    /// Those of `users` who are online here (each once).
+    pub fn online_among(&self, tenant: &str, users: &[String]) -> Vec<String> {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut online: Vec<String> = users
+            .iter()
+            .filter(|u| sessions.contains_key(&(tenant.to_owned(), (*u).clone())))
+            .cloned()
+            .collect();
+        online.sort();
+        online.dedup();
+        online
+    }
+
     /// Queues `frame` on every session of `users`, except the sessions of
     /// `skip`'s sender that sent its message (a clientMsgID) themselves.
     pub fn deliver(&self, tenant: &str, users: &[String], frame: &Utf8Bytes, skip: Option<(&str, &str)>) {

@@ -5,7 +5,9 @@
 //!   users (the pair, or the group's members), except that a new message
 //!   skips the session that sent it;
 //! - `ConversationRead` of a one-to-one chat goes as 2200 (a read receipt)
-//!   to both users' sessions (the peer, and the reader's other devices).
+//!   to both users' sessions (the peer, and the reader's other devices);
+//! - the notifications any other event made go as 2001 (`notificationMsgs`)
+//!   to every online session of each recipient, the actor's included.
 //!
 //! A message sent through any node so reaches the clients of every node.
 //! The same tail tells the node's vault to drop its cached key of a user
@@ -21,6 +23,7 @@ use events::{DomainEvent, Envelope, StreamKey};
 use infra::tail::Tail;
 use infra::vault::VaultError;
 use projections::messages::{MsgDoc, UserConversationDoc};
+use projections::notifications::{self, Delivery};
 use projections::{groups, messages, view, StoreError};
 use serde_json::{json, Value};
 
@@ -77,13 +80,12 @@ pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
                 state.vault.evict(&envelope.tenant_id, &forgotten.user_id);
                 continue;
             }
-            let wanted = matches!(
+            let message = matches!(
                 event,
                 DomainEvent::MessageSent(_) | DomainEvent::MessageRevoked(_) | DomainEvent::ConversationRead(_)
             );
-            if !wanted {
+            if !message {
                 rosters.forget(&envelope);
-                continue;
             }
             // A client that gets a push may pull right away.
             if !state.progress.wait_for(envelope.log_position, state.read_wait).await {
@@ -92,7 +94,12 @@ pub async fn run(state: AppState, hub: Arc<Hub>, mut tail: Tail) {
                     "pushing an event the read models do not show yet"
                 );
             }
-            if let Err(e) = push(&state, &hub, &mut rosters, &envelope, &event).await {
+            let pushed = if message {
+                push(&state, &hub, &mut rosters, &envelope, &event).await
+            } else {
+                notify(&state, &hub, &envelope).await
+            };
+            if let Err(e) = pushed {
                 tracing::error!(error = %e, position = envelope.log_position, "push failed");
             }
         }
@@ -187,6 +194,51 @@ async fn push(
         _ => {}
     }
     Ok(())
+}
+
+/// Pushes the notifications the event made to their online recipients.
+async fn notify(state: &AppState, hub: &Hub, envelope: &Envelope) -> Result<(), PushError> {
+    let tenant = &envelope.tenant_id;
+    let event_id = envelope.event_id.to_string();
+    for delivery in notifications::deliveries(state.reads(), tenant, &event_id).await? {
+        let users = recipients(state, hub, tenant, &delivery).await?;
+        if users.is_empty() {
+            continue;
+        }
+        let now = notifications::notifications(state.reads(), tenant, &delivery.lane, &[delivery.seq]).await?;
+        let data = json!({ "notificationMsgs": { &delivery.conversation_id: { "Msgs": now } } });
+        hub.deliver(
+            tenant,
+            &users,
+            &frame(state, PUSH_MESSAGES, envelope, data).await?,
+            None,
+        );
+    }
+    Ok(())
+}
+
+/// The online users a notification goes to: its user, or the members of
+/// its group (and those who left with it) who see its seq.
+async fn recipients(state: &AppState, hub: &Hub, tenant: &str, delivery: &Delivery) -> Result<Vec<String>, StoreError> {
+    if let Some(user) = &delivery.user_id {
+        return Ok(hub.online_among(tenant, std::slice::from_ref(user)));
+    }
+    let mut candidates: Vec<String> = groups::members(state.reads(), tenant, &delivery.group_id)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    candidates.extend(delivery.leaving.iter().cloned());
+    let online = hub.online_among(tenant, &candidates);
+    if online.is_empty() {
+        return Ok(online);
+    }
+    let seen = notifications::memberships(state.reads(), tenant, &delivery.conversation_id, &online).await?;
+    Ok(seen
+        .into_iter()
+        .filter(|m| m.sees(delivery.seq))
+        .map(|m| m.user_id)
+        .collect())
 }
 
 async fn receipt(state: &AppState, hub: &Hub, envelope: &Envelope, read: &ConversationRead) -> Result<(), PushError> {

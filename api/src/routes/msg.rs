@@ -13,8 +13,9 @@ use commands::{Command, CommandError};
 use events::message::{conversation_key, MessageSent, Receipt, SINGLE_CHAT};
 use events::DomainEvent;
 use infra::write_side::WriteError;
+use projections::notifications::kinds::is_notification_conversation;
 use projections::view::{self, ConversationView};
-use projections::{groups, messages};
+use projections::{groups, messages, notifications};
 use schemas::message::*;
 use serde_json::{json, Value};
 
@@ -168,6 +169,10 @@ pub async fn newest(state: &AppState, caller: &Caller, req: UserReq) -> Result<V
         max_seqs.insert(v.membership.conversation_id.clone(), v.last);
         min_seqs.insert(v.membership.conversation_id, v.first);
     }
+    for v in notifications::conversations(state.reads(), tenant, &req.user_id, None).await? {
+        max_seqs.insert(v.membership.conversation_id.clone(), v.last);
+        min_seqs.insert(v.membership.conversation_id, v.first);
+    }
     Ok(json!({ "maxSeqs": max_seqs, "minSeqs": min_seqs }))
 }
 
@@ -179,16 +184,56 @@ pub async fn newest_seq(
     Reply::data(newest(&state, &caller, req).await?)
 }
 
-/// Per range, up to `num` of the messages the user may see.
+/// Per range, up to `num` of the messages (or, for notification
+/// conversations, the notifications) the user may see.
 pub async fn pull(state: &AppState, caller: &Caller, req: PullMsgBySeqReq) -> Result<Value, AppError> {
     let tenant = &caller.meta.tenant;
     let descending = req.descending();
+    let (noticed, chats): (Vec<SeqRange>, Vec<SeqRange>) = req
+        .seq_ranges
+        .into_iter()
+        .partition(|r| is_notification_conversation(&r.conversation_id));
     let mut pulled = serde_json::Map::new();
-    let ids: Vec<String> = req.seq_ranges.iter().map(|r| r.conversation_id.clone()).collect();
+    let ids: Vec<String> = chats.iter().map(|r| r.conversation_id.clone()).collect();
     let views = open_conversations(state, caller, &req.user_id, &ids).await?;
-    for (range, seen) in req.seq_ranges.into_iter().zip(views) {
-        let conversation = &range.conversation_id;
-        let (from, to) = (range.begin.max(seen.first), range.end.min(seen.last));
+    for (range, seen) in chats.into_iter().zip(views) {
+        let page = Page::of(&range, seen.first, seen.last, descending);
+        let shown: Vec<u64> = page.seqs.iter().copied().filter(|s| seen.shows(*s)).collect();
+        let msgs = messages::messages(state.reads(), tenant, &seen.membership.key, &shown).await?;
+        pulled.insert(range.conversation_id, page.reply(msgs));
+    }
+    let mut notices = serde_json::Map::new();
+    if !noticed.is_empty() {
+        let ids: Vec<String> = noticed.iter().map(|r| r.conversation_id.clone()).collect();
+        let mut views = notifications::conversations(state.reads(), tenant, &req.user_id, Some(&ids)).await?;
+        for range in noticed {
+            let at = views
+                .iter()
+                .position(|v| v.membership.conversation_id == range.conversation_id);
+            let Some(seen) = at.map(|at| views.swap_remove(at)) else {
+                return Err(CommandError::NotFound(format!(
+                    "{} has no notification conversation {}",
+                    req.user_id, range.conversation_id
+                ))
+                .into());
+            };
+            let page = Page::of(&range, seen.first, seen.last, descending);
+            let msgs = notifications::notifications(state.reads(), tenant, &seen.membership.lane, &page.seqs).await?;
+            notices.insert(range.conversation_id, page.reply(msgs));
+        }
+    }
+    Ok(json!({ "msgs": pulled, "notificationMsgs": notices }))
+}
+
+/// The seqs one range of a pull asks for within what the user sees.
+struct Page {
+    seqs: Vec<u64>,
+    is_end: bool,
+}
+
+impl Page {
+    fn of(range: &SeqRange, first: u64, last: u64, descending: bool) -> Self {
+        let (from, to) = (range.begin.max(first), range.end.min(last));
         let seqs: Vec<u64> = if from > to {
             Vec::new()
         } else if descending {
@@ -199,15 +244,13 @@ pub async fn pull(state: &AppState, caller: &Caller, req: PullMsgBySeqReq) -> Re
         let is_end = seqs
             .last()
             .is_none_or(|last| *last == if descending { from } else { to });
-        let end_seq = seqs.last().copied().unwrap_or(0);
-        let shown: Vec<u64> = seqs.into_iter().filter(|s| seen.shows(*s)).collect();
-        let msgs = messages::messages(state.reads(), tenant, &seen.membership.key, &shown).await?;
-        pulled.insert(
-            conversation.clone(),
-            json!({ "Msgs": msgs, "isEnd": is_end, "endSeq": end_seq }),
-        );
+        Page { seqs, is_end }
     }
-    Ok(json!({ "msgs": pulled }))
+
+    fn reply(&self, msgs: Vec<messages::MsgDoc>) -> Value {
+        let end_seq = self.seqs.last().copied().unwrap_or(0);
+        json!({ "Msgs": msgs, "isEnd": self.is_end, "endSeq": end_seq })
+    }
 }
 
 pub async fn pull_msg_by_seq(

@@ -3,7 +3,9 @@
 use axum::extract::State;
 use commands::user::UserCommand;
 use commands::{Actor, Command};
-use projections::users;
+use std::collections::BTreeSet;
+
+use projections::{friends, groups, users};
 use schemas::user::*;
 
 use super::Reply;
@@ -71,14 +73,33 @@ pub async fn update_user_info_ex(
     ApiJson(req): ApiJson<UpdateUserInfoExReq>,
 ) -> Result<Reply, AppError> {
     let info = req.user_info;
+    let notify = acquaintances(&state, &caller.meta.tenant, &info.user_id).await?;
     let command = Command::User(UserCommand::UpdateProfile {
         user_id: info.user_id,
         nickname: info.nickname,
         face_url: info.face_url,
         ex: info.ex,
+        notify,
     });
     let position = state.execute(&caller.meta, caller.actor(), command).await?;
     Ok(Reply::empty().at(position))
+}
+
+/// Who is told of a user's profile changes: its friends and the members of
+/// its groups (in ID order).
+async fn acquaintances(state: &AppState, tenant: &str, user_id: &str) -> Result<Vec<String>, AppError> {
+    let reads = state.reads();
+    let mut who: BTreeSet<String> = friends::friends(reads, tenant, user_id)
+        .await?
+        .into_iter()
+        .map(|f| f.friend_user_id)
+        .collect();
+    for joined in groups::joined(reads, tenant, user_id).await? {
+        let members = groups::members(reads, tenant, &joined.group_id).await?;
+        who.extend(members.into_iter().map(|m| m.user_id));
+    }
+    who.remove(user_id);
+    Ok(who.into_iter().collect())
 }
 
 pub async fn get_users_info(

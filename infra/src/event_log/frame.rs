@@ -78,6 +78,7 @@ mod tests {
             nickname: Some("A".into()),
             face_url: None,
             ex: None,
+            notified_user_ids: Vec::new(),
         });
         Envelope::new(uuid::Uuid::nil(), "user:1000:alice".into(), 1, &meta, &event)
     }

@@ -16,6 +16,7 @@ fn event(user: &str, nickname: &str) -> Envelope {
         nickname: Some(nickname.into()),
         face_url: None,
         ex: None,
+        notified_user_ids: Vec::new(),
     });
     Envelope::new(uuid::Uuid::now_v7(), String::new(), 0, &meta, &e)
 }
