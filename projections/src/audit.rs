@@ -74,13 +74,15 @@ impl AuditDoc {
     }
 
     /// The users an event concerns: its actor and every user its payload
-    /// names (`...UserID`, `...UserIDs`, `sendID`, `recvID`).
+    /// names (`...UserID`, `...UserIDs`, `sendID`, `recvID`), except those
+    /// only told of it (a profile update's `notifiedUserIDs`).
     pub fn users(&self) -> BTreeSet<String> {
         let mut users = BTreeSet::from([self.actor_user_id.clone()]);
         if let Value::Object(fields) = &self.payload {
             for (key, value) in fields {
                 let key = key.to_ascii_lowercase();
-                if !(key.ends_with("userid") || key.ends_with("userids") || key == "sendid" || key == "recvid") {
+                let names = key.ends_with("userid") || key.ends_with("userids") || key == "sendid" || key == "recvid";
+                if !names || key == "notifieduserids" {
                     continue;
                 }
                 let named = match value {

@@ -395,7 +395,11 @@ async fn every_filter_selects_exactly_the_matching_events() {
     let by_admin = history(&server, json!({"userID": ADMIN})).await;
     assert_eq!(by_admin.iter().map(label).collect::<Vec<_>>(), [SCRIPTED[10]]);
     assert_eq!(by_admin[0]["actorUserID"], ADMIN);
-    assert_eq!(by_admin[0]["payload"], json!({"userID": "carol", "nickname": "Carol"}));
+    // Carol's fellow group member is told of it (and is no subject of it).
+    assert_eq!(
+        by_admin[0]["payload"],
+        json!({"userID": "carol", "nickname": "Carol", "notifiedUserIDs": ["alice"]})
+    );
     assert_eq!(
         select(&server, json!({"userID": "alice"})).await,
         sorted(&[

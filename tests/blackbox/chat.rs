@@ -1,6 +1,7 @@
 //! What the messaging and conversation tests share: message bodies, a
 //! group to chat in, and a WebSocket client.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -59,6 +60,13 @@ pub struct Ws {
     stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     pub user: String,
     incr: u64,
+    /// Notification pushes, kept apart: message tests read past them,
+    /// notification tests read them with `notice`.
+    notices: VecDeque<Value>,
+}
+
+fn is_notice(frame: &Value) -> bool {
+    frame["reqIdentifier"] == WS_PUSH && frame["data"].get("notificationMsgs").is_some()
 }
 
 pub fn ws_url(server: &Server, token: &str, user: &str) -> String {
@@ -77,6 +85,7 @@ impl Ws {
             stream,
             user: user.to_owned(),
             incr: 0,
+            notices: VecDeque::new(),
         }
     }
 
@@ -116,12 +125,41 @@ impl Ws {
         }
     }
 
-    /// The next JSON text frame within `within`.
-    pub async fn next_json(&mut self, within: Duration) -> Option<Value> {
+    /// The next JSON text frame, notifications included, within `within`.
+    async fn any_json(&mut self, within: Duration) -> Option<Value> {
         match self.next_frame(within).await? {
             Message::Text(t) => Some(serde_json::from_str(t.as_str()).expect("JSON frame")),
             other => panic!("{} expected a text frame, got {other:?}", self.user),
         }
+    }
+
+    /// The next JSON text frame other than a notification push, within
+    /// `within`.
+    pub async fn next_json(&mut self, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let frame = self.any_json(deadline - tokio::time::Instant::now()).await?;
+            if !is_notice(&frame) {
+                return Some(frame);
+            }
+            self.notices.push_back(frame);
+        }
+    }
+
+    /// The next notification push within `within` (any other frame fails).
+    pub async fn notice_within(&mut self, within: Duration) -> Option<Value> {
+        if let Some(frame) = self.notices.pop_front() {
+            return Some(frame);
+        }
+        let frame = self.any_json(within).await?;
+        assert!(is_notice(&frame), "{} expected a notification, got {frame}", self.user);
+        Some(frame)
+    }
+
+    pub async fn notice(&mut self) -> Value {
+        self.notice_within(WAIT)
+            .await
+            .unwrap_or_else(|| panic!("{} got no notification", self.user))
     }
 
     /// Sends a request and waits for its reply (pushes on the way are
@@ -160,10 +198,11 @@ impl Ws {
             .unwrap_or_else(|| panic!("{} got no push", self.user))
     }
 
-    /// Asserts that nothing (but pings) arrives for a while.
+    /// Asserts that nothing (but pings and notifications) arrives for a
+    /// while.
     pub async fn assert_quiet(&mut self) {
-        if let Some(frame) = self.next_frame(QUIET).await {
-            panic!("{} expected no frame, got {frame:?}", self.user);
+        if let Some(frame) = self.next_json(QUIET).await {
+            panic!("{} expected no frame, got {frame}", self.user);
         }
     }
     /// The next frame, which must be a server push of kind `req_identifier`.

@@ -42,9 +42,8 @@ async fn call(server: &Server, token: &str, path: &str, body: Value) -> Value {
 
 /// The next push must be one notification of `kind` in `conversation`;
 /// returns it, its detail parsed.
-#[track_caller]
 async fn expect(ws: &mut Ws, conversation: &str, kind: i64) -> Value {
-    let push = ws.push().await;
+    let push = ws.notice().await;
     let convs = push["data"]["notificationMsgs"]
         .as_object()
         .unwrap_or_else(|| panic!("{} expected a notification, got {push}", ws.user));
@@ -70,16 +69,19 @@ async fn all_get(sessions: &mut [&mut Ws], conversation: &str, kind: i64) -> Vec
     got
 }
 
-/// Reads whatever arrives until nothing has for a while.
+/// Reads the notifications that arrive until none has for a while.
 async fn drain(sessions: &mut [&mut Ws]) {
     for ws in sessions.iter_mut() {
-        while ws.next_frame(QUIET).await.is_some() {}
+        while ws.notice_within(QUIET).await.is_some() {}
     }
 }
 
+/// No notification arrives for a while.
 async fn quiet(sessions: &mut [&mut Ws]) {
     for ws in sessions.iter_mut() {
-        ws.assert_quiet().await;
+        if let Some(frame) = ws.notice_within(QUIET).await {
+            panic!("{} expected no notification, got {frame}", ws.user);
+        }
     }
 }
 
@@ -315,7 +317,7 @@ async fn group_notifications_follow_membership_and_applications_stay_with_manage
     assert_eq!(invited[0]["detail"]["inviterUserID"], "owner");
     // The invited user sees the group's notifications from its own entry on.
     let entry = expect(&mut outsiders, G, MEMBER_INVITED).await;
-    members.assert_quiet().await;
+    quiet(&mut [&mut *members]).await;
 
     call(
         &server,
@@ -425,7 +427,7 @@ async fn profile_and_setting_changes_reach_friends_fellow_members_and_own_device
     )
     .await;
     assert_eq!(got[2]["detail"]["userID"], "alice", "{}", got[2]);
-    daves.assert_quiet().await;
+    quiet(&mut [&mut daves]).await;
 
     let pin = json!({"userID": "alice", "conversation": {"conversationID": "sg_g1", "isPinned": true}});
     call(&server, &alice, "/conversation/set_conversations", pin).await;
