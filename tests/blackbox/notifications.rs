@@ -34,6 +34,7 @@ const GROUP_MEMBER_MUTED: i64 = 1512;
 const GROUP_MEMBER_CANCEL_MUTED: i64 = 1513;
 const GROUP_MUTED: i64 = 1514;
 const GROUP_CANCEL_MUTED: i64 = 1515;
+const GROUP_NOTIFICATION_SET: i64 = 1519;
 const GROUP_NAME_SET: i64 = 1520;
 
 async fn call(server: &Server, token: &str, path: &str, body: Value) -> Value {
@@ -123,6 +124,10 @@ async fn friend_notifications_reach_both_users_or_only_the_owner() {
     let mut alice_desk = Ws::connect(&server, &alice, "alice").await;
     let mut bobs = Ws::connect(&server, &bob, "bob").await;
     let mut carols = Ws::connect(&server, &carol, "carol").await;
+    // Another tenant's bob hears nothing of this tenant's bob.
+    assert_eq!(server.register_in("2000", "bob", "Other Bob").await["errCode"], 0);
+    let other_bob = server.login_in("2000", "bob").await;
+    let mut other_bobs = Ws::connect(&server, &other_bob, "bob").await;
     const AB: &str = "n_alice_bob";
 
     let ask = json!({"fromUserID": "alice", "toUserID": "bob", "reqMsg": "hi bob", "ex": ""});
@@ -184,7 +189,11 @@ async fn friend_notifications_reach_both_users_or_only_the_owner() {
         FRIEND_APPLICATION_REJECTED,
     )
     .await;
-    quiet(&mut [&mut alice_phone, &mut alice_desk]).await;
+    quiet(&mut [&mut alice_phone, &mut alice_desk, &mut other_bobs]).await;
+    let other = server
+        .post_as("2000", "/msg/newest_seq", Some(&other_bob), json!({"userID": "bob"}))
+        .await;
+    assert_eq!(other["data"]["maxSeqs"], json!({}), "{other}");
 
     // Pulled: each user's own dense seqs; bob was never told of the
     // remark, the pin or the blacklist.
@@ -291,6 +300,11 @@ async fn group_notifications_follow_membership_and_applications_stay_with_manage
     let mut all = [&mut owners, &mut admins, &mut members, &mut applicants];
     let renamed = all_get(&mut all, G, GROUP_NAME_SET).await;
     assert_eq!(renamed[1]["detail"]["group"]["groupName"], "Crew");
+    let announce = json!({"groupID": "g1", "notification": "read me"});
+    call(&server, &admin, "/group/set_group_info_ex", announce).await;
+    let announced = all_get(&mut all, G, GROUP_NOTIFICATION_SET).await;
+    assert_eq!(announced[2]["detail"]["group"]["notification"], "read me");
+    assert_eq!(announced[2]["detail"]["opUserID"], "admin");
     let intro = json!({"groupID": "g1", "introduction": "we ship", "groupName": "Crew 2"});
     call(&server, &owner, "/group/set_group_info_ex", intro).await;
     all_get(&mut all, G, GROUP_INFO_SET).await;
@@ -356,7 +370,13 @@ async fn group_notifications_follow_membership_and_applications_stay_with_manage
     quiet(&mut [&mut *members, &mut *applicants]).await;
 
     // Pulled: each sees its part of the group's line, densely.
-    let head = [GROUP_CREATED, MEMBER_ENTER, GROUP_NAME_SET, GROUP_INFO_SET];
+    let head = [
+        GROUP_CREATED,
+        MEMBER_ENTER,
+        GROUP_NAME_SET,
+        GROUP_NOTIFICATION_SET,
+        GROUP_INFO_SET,
+    ];
     let mutes = [
         GROUP_MEMBER_MUTED,
         GROUP_MEMBER_CANCEL_MUTED,

@@ -502,3 +502,6 @@ pub async fn memberships(
         .collect();
     read_many(source, USER_NOTIFICATION_CONVERSATIONS, &ids).await
 }
+
+#[cfg(test)]
+mod tests;
