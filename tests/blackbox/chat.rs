@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::harness::*;
@@ -121,6 +122,20 @@ impl Ws {
                 Some(Ok(message)) => return Some(message),
                 Some(Err(e)) => panic!("websocket of {}: {e}", self.user),
                 None => panic!("websocket of {} ended", self.user),
+            }
+        }
+    }
+
+    /// Reads until the session ends: its close frame, or `None` when the
+    /// server dropped the connection without one.
+    pub async fn until_closed(&mut self, within: Duration) -> Option<CloseFrame> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => panic!("the session of {} did not end", self.user),
+                Ok(Some(Ok(Message::Close(frame)))) => return frame,
+                Ok(Some(Ok(_))) => continue,
+                Ok(None | Some(Err(_))) => return None,
             }
         }
     }

@@ -537,19 +537,13 @@ async fn a_slow_reader_is_disconnected_while_a_fast_one_gets_everything() {
         "the fast reader got every message once"
     );
 
-    let closed = loop {
-        match slow
-            .next_frame(WAIT)
-            .await
-            .expect("the slow session ends with a close frame")
-        {
-            Message::Close(frame) => break frame.expect("a close reason"),
-            Message::Text(_) => continue,
-            other => panic!("unexpected frame {other:?}"),
-        }
-    };
-    assert_eq!(u16::from(closed.code), 1008, "{closed:?}");
-    assert!(closed.reason.as_str().contains("overflowed"), "{closed:?}");
+    // Closed for its overflowing queue; or, when the sends above took the
+    // server's 30 s send limit on a loaded machine (even the close frame
+    // could not get through), dropped without a close frame.
+    if let Some(closed) = slow.until_closed(WAIT).await {
+        assert_eq!(u16::from(closed.code), 1008, "{closed:?}");
+        assert!(closed.reason.as_str().contains("overflowed"), "{closed:?}");
+    }
 
     // The slow client comes back and recovers everything by pull.
     let mut back = Ws::connect(&server, &bob, "bob").await;

@@ -117,22 +117,30 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
     tracing::info!(user = %caller.user_id, tenant = %tenant, "websocket session opened");
     let (sink, mut stream) = socket.split();
     let mut closing = session.closing();
-    let writer = tokio::spawn(write_frames(sink, outlet));
+    let mut writer = tokio::spawn(write_frames(sink, outlet));
+    let mut writer_ended = false;
     // Once the server closes the session (e.g. an overflowing queue), it
     // answers nothing more but keeps reading until the client answers the
     // close: dropping a socket with unread input resets it, and the client
     // would lose the frames still on their way.
     let mut closed_by_server = false;
     loop {
-        let next = if closed_by_server {
-            tokio::time::timeout(IDLE_LIMIT, stream.next()).await
-        } else {
-            tokio::select! {
-                next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
-                _ = closing.changed() => {
-                    closed_by_server = true;
-                    continue;
+        let next = tokio::select! {
+            next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
+            _ = closing.changed(), if !closed_by_server => {
+                closed_by_server = true;
+                continue;
+            }
+            ended = &mut writer, if !writer_ended => {
+                writer_ended = true;
+                // A client that took no frame for `SEND_LIMIT` gets its
+                // connection dropped at once: waiting for its close could
+                // keep it open for as long as it keeps sending.
+                if matches!(ended, Ok(Written::Stalled)) {
+                    session.close(format!("took no frame for {} s", SEND_LIMIT.as_secs()));
+                    break;
                 }
+                continue;
             }
         };
         let frame = match next {
@@ -153,33 +161,45 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
     }
     session.close("session ended".into());
     state.hub.unregister(&tenant, &caller.user_id, &session);
-    let abort = writer.abort_handle();
-    if tokio::time::timeout(SEND_LIMIT, writer).await.is_err() {
-        abort.abort();
+    if !writer_ended {
+        let abort = writer.abort_handle();
+        if tokio::time::timeout(SEND_LIMIT, writer).await.is_err() {
+            abort.abort();
+        }
     }
     tracing::info!(user = %caller.user_id, "websocket session closed");
 }
 
+/// How a socket's writer ended.
+enum Written {
+    /// The session ended (its queue closed) or its close frame went out.
+    Done,
+    /// A frame could not be written within `SEND_LIMIT` (or the socket
+    /// failed): the client is gone or does not read.
+    Stalled,
+}
+
 /// The only writer of a socket: queued frames, pings, and the close.
-async fn write_frames(mut sink: futures::stream::SplitSink<WebSocket, Message>, mut outlet: Outlet) {
+async fn write_frames(mut sink: futures::stream::SplitSink<WebSocket, Message>, mut outlet: Outlet) -> Written {
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
-        let message = tokio::select! {
+        let (message, last) = tokio::select! {
             frame = outlet.frames.recv() => match frame {
-                Some(frame) => Message::Text(frame),
-                None => return,
+                Some(frame) => (Message::Text(frame), false),
+                None => return Written::Done,
             },
             _ = outlet.close.changed() => {
                 let why = outlet.close.borrow().clone().unwrap_or_default();
-                let frame = CloseFrame { code: CLOSE_POLICY, reason: reason(&why) };
-                let _ = sink.send(Message::Close(Some(frame))).await;
-                return;
+                (Message::Close(Some(CloseFrame { code: CLOSE_POLICY, reason: reason(&why) })), true)
             }
-            _ = ping.tick() => Message::Ping(Default::default()),
+            _ = ping.tick() => (Message::Ping(Default::default()), false),
         };
         // A client that stops reading blocks the send: give up on it.
         if !matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(()))) {
-            return;
+            return Written::Stalled;
+        }
+        if last {
+            return Written::Done;
         }
     }
 }
