@@ -120,6 +120,16 @@ impl Hub {
             .any(|u| sessions.contains_key(&(tenant.to_owned(), u.clone())))
     }
 
+    /// Every user of `tenant` online here.
+    pub fn online_in(&self, tenant: &str) -> Vec<String> {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions
+            .keys()
+            .filter(|(t, _)| t == tenant)
+            .map(|(_, user)| user.clone())
+            .collect()
+    }
+
     /// Those of `users` who are online here (each once).
     pub fn online_among(&self, tenant: &str, users: &[String]) -> Vec<String> {
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());

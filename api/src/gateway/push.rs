@@ -217,21 +217,28 @@ async fn notify(state: &AppState, hub: &Hub, envelope: &Envelope) -> Result<(), 
     Ok(())
 }
 
-/// The online users a notification goes to: its user, or the members of
-/// its group (and those who left with it) who see its seq.
+/// The online users a notification goes to: its user, or those who see its
+/// seq of the group's line (members, and those who left with it).
 async fn recipients(state: &AppState, hub: &Hub, tenant: &str, delivery: &Delivery) -> Result<Vec<String>, StoreError> {
     if let Some(user) = &delivery.user_id {
         return Ok(hub.online_among(tenant, std::slice::from_ref(user)));
     }
-    let mut candidates: Vec<String> = groups::members(state.reads(), tenant, &delivery.group_id)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    candidates.extend(delivery.leaving.iter().cloned());
-    let online = hub.online_among(tenant, &candidates);
+    let mut online = hub.online_in(tenant);
     if online.is_empty() {
         return Ok(online);
+    }
+    // Whichever is smaller is checked: the tenant's online users, or the
+    // group's members (read whole) who are online.
+    let group = groups::group(state.reads(), tenant, &delivery.group_id).await?;
+    let members = group.map_or(0, |g| g.member_count as usize) + delivery.leaving.len();
+    if online.len() > members {
+        let mut candidates: Vec<String> = groups::members(state.reads(), tenant, &delivery.group_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        candidates.extend(delivery.leaving.iter().cloned());
+        online = hub.online_among(tenant, &candidates);
     }
     let seen = notifications::memberships(state.reads(), tenant, &delivery.conversation_id, &online).await?;
     Ok(seen

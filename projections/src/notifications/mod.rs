@@ -25,10 +25,11 @@ use crate::{Batch, DocSource, ProjectionError, StoreError};
 
 /// `<tenant>:<lane>:<seq, 20 digits>`: one notification (a message).
 pub const NOTIFICATIONS: &str = "notifications";
-/// `<tenant>:<lane>`: a lane's max seq (and a group lane's managers).
+/// `<tenant>:<lane>`: a group line's max seq and managers.
 pub const LANES: &str = "notification_lanes";
 /// `<tenant>:<userID>:<conversationID>`: a user's notification
-/// conversations and the part of each it sees.
+/// conversations and the part of each it sees (and the max seq of a line
+/// of its own).
 pub const USER_NOTIFICATION_CONVERSATIONS: &str = "user_notification_conversations";
 /// `<tenant>:<eventID>`: the notifications an event made (what push sends).
 pub const BY_EVENT: &str = "notifications_by_event";
@@ -75,6 +76,10 @@ pub struct NotificationConversationDoc {
     pub join_seq: u64,
     /// ... up to this one, once it has left the group.
     pub leave_seq: Option<u64>,
+    /// A user's own line: its max seq (a group's line keeps it in
+    /// `notification_lanes`, shared by the members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seq: Option<u64>,
 }
 
 /// A notification an event made, for push.
@@ -206,6 +211,7 @@ async fn joins_creation(
         session_type: GROUP_CHAT,
         join_seq: creating.seq - 1,
         leave_seq: None,
+        max_seq: None,
     };
     batch.put(
         USER_NOTIFICATION_CONVERSATIONS,
@@ -229,7 +235,7 @@ async fn joins_creation(
     }))
 }
 
-/// Stores the next notification of `lane_name` and returns its seq.
+/// Stores the next notification of a group's line and returns its seq.
 async fn append(
     envelope: &Envelope,
     batch: &mut Batch<'_>,
@@ -335,27 +341,25 @@ async fn deliver(
                     continue;
                 }
                 told.push(user);
+                // The user's own line: its document holds the max seq.
                 let lane = user_lane(user, conversation_id);
-                let seq = append(
-                    envelope,
-                    batch,
-                    &lane,
-                    |seq| notification(envelope, &notice, user, group_id, *session_type, seq),
-                    false,
-                )
-                .await?;
-                if seq == 1 {
-                    let membership = NotificationConversationDoc {
-                        user_id: user.clone(),
-                        conversation_id: conversation_id.clone(),
-                        lane: lane.clone(),
-                        session_type: *session_type,
-                        join_seq: 0,
-                        leave_seq: None,
-                    };
-                    let id = conversation_doc_id(tenant, user, conversation_id);
-                    batch.put(USER_NOTIFICATION_CONVERSATIONS, id, &membership)?;
-                }
+                let id = conversation_doc_id(tenant, user, conversation_id);
+                let known: Option<NotificationConversationDoc> =
+                    batch.get(USER_NOTIFICATION_CONVERSATIONS, &id).await?;
+                let mut line = known.unwrap_or_else(|| NotificationConversationDoc {
+                    user_id: user.clone(),
+                    conversation_id: conversation_id.clone(),
+                    lane: lane.clone(),
+                    session_type: *session_type,
+                    join_seq: 0,
+                    leave_seq: None,
+                    max_seq: Some(0),
+                });
+                let seq = line.max_seq.unwrap_or(0) + 1;
+                line.max_seq = Some(seq);
+                batch.put(USER_NOTIFICATION_CONVERSATIONS, id, &line)?;
+                let message = notification(envelope, &notice, user, group_id, *session_type, seq);
+                batch.put(NOTIFICATIONS, notification_id(tenant, &lane, seq), &message)?;
                 deliveries.push(Delivery {
                     conversation_id: conversation_id.clone(),
                     lane,
@@ -388,6 +392,7 @@ async fn deliver(
                     session_type: GROUP_CHAT,
                     join_seq: seq - 1,
                     leave_seq: None,
+                    max_seq: None,
                 };
                 batch.put(
                     USER_NOTIFICATION_CONVERSATIONS,
@@ -456,13 +461,21 @@ pub async fn conversations(
         None => read_list(source, USER_NOTIFICATION_CONVERSATIONS, &format!("{tenant}:{user_id}:")).await?,
     };
     memberships.dedup_by(|a, b| a.conversation_id == b.conversation_id);
-    let ids: Vec<String> = memberships.iter().map(|m| lane_id(tenant, &m.lane)).collect();
-    let lanes: Vec<LaneDoc> = read_many(source, LANES, &ids).await?;
-    let max = |lane: &str| lanes.iter().find(|l| l.lane == lane).map_or(0, |l| l.max_seq);
+    let shared: Vec<String> = memberships
+        .iter()
+        .filter(|m| m.max_seq.is_none())
+        .map(|m| lane_id(tenant, &m.lane))
+        .collect();
+    let lanes: Vec<LaneDoc> = read_many(source, LANES, &shared).await?;
+    let max = |m: &NotificationConversationDoc| {
+        m.max_seq
+            .or_else(|| lanes.iter().find(|l| l.lane == m.lane).map(|l| l.max_seq))
+            .unwrap_or(0)
+    };
     Ok(memberships
         .into_iter()
         .map(|m| {
-            let (first, last) = m.visible(max(&m.lane));
+            let (first, last) = m.visible(max(&m));
             NotificationView {
                 membership: m,
                 first,
