@@ -208,7 +208,7 @@ pub struct RebuildArgs {
     #[command(flatten)]
     pub backend: BackendArgs,
     /// Rebuild only this projection (users, friends, groups, messages,
-    /// conversations or audit): the whole log is replayed into a scratch
+    /// conversations, notifications or audit): the whole log is replayed into a scratch
     /// store and this projection's collections replace the live ones.
     #[arg(long)]
     pub projection: Option<String>,
