@@ -657,6 +657,10 @@ impl GroupState {
         unless(unregistered.is_empty(), || {
             CommandError::UserNotFound(unregistered.join(", "))
         })?;
+        let roles: Vec<(&str, i32)> = std::iter::once((owner.as_str(), ROLE_OWNER))
+            .chain(admins.iter().map(|a| (a.as_str(), ROLE_ADMIN)))
+            .chain(members.iter().map(|m| (m.as_str(), ROLE_MEMBER)))
+            .collect();
         let mut events = vec![DomainEvent::GroupCreated(GroupCreated {
             group_id: group_id.clone(),
             group_name: info.group_name.clone(),
@@ -671,11 +675,9 @@ impl GroupState {
             owner_user_id: owner.clone(),
             creator_user_id: actor.user_id.clone(),
             create_time: now_ms,
+            member_user_ids: roles.iter().map(|(user, _)| (*user).to_owned()).collect(),
         })];
-        let roles = std::iter::once((owner.as_str(), ROLE_OWNER))
-            .chain(admins.iter().map(|a| (a.as_str(), ROLE_ADMIN)))
-            .chain(members.iter().map(|m| (m.as_str(), ROLE_MEMBER)));
-        events.extend(roles.map(|(user, role_level)| {
+        events.extend(roles.into_iter().map(|(user, role_level)| {
             DomainEvent::GroupMemberJoined(GroupMemberJoined {
                 group_id: group_id.clone(),
                 user_id: user.to_owned(),

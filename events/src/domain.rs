@@ -102,7 +102,7 @@ event_types!(
     FriendUpdated: 1,
     BlackAdded: 1,
     BlackRemoved: 1,
-    GroupCreated: 1,
+    GroupCreated: 2,
     GroupInfoSet: 1,
     GroupMemberJoined: 1,
     GroupJoinRequested: 1,

@@ -47,6 +47,10 @@ pub struct GroupCreated {
     #[serde(rename = "creatorUserID")]
     pub creator_user_id: String,
     pub create_time: i64,
+    /// Everyone who joins with the creation (owner, admins, members), in
+    /// the order of the `GroupMemberJoined` events that follow.
+    #[serde(rename = "memberUserIDs")]
+    pub member_user_ids: Vec<String>,
 }
 
 /// Some group info changed; an absent field is unchanged. The notification

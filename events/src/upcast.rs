@@ -15,6 +15,7 @@ fn upcaster(event_type: &str, version: u32) -> Option<Upcaster> {
     match (event_type, version) {
         ("UserRegistered", 1) => Some(user_registered_v1_to_v2),
         ("UserProfileUpdated", 1) => Some(profile_updated_v1_to_v2),
+        ("GroupCreated", 1) => Some(group_created_v1_to_v2),
         _ => None,
     }
 }
@@ -56,6 +57,14 @@ fn user_registered_v1_to_v2(mut payload: Value) -> Result<Value, String> {
 fn profile_updated_v1_to_v2(mut payload: Value) -> Result<Value, String> {
     let fields = payload.as_object_mut().ok_or("the payload is not an object")?;
     fields.insert("notifiedUserIDs".to_owned(), Value::Array(Vec::new()));
+    Ok(payload)
+}
+
+/// `GroupCreated` v1 -> v2: `memberUserIDs` is new. A v1 creation names
+/// no initial member: its `GroupMemberJoined` events stand on their own.
+fn group_created_v1_to_v2(mut payload: Value) -> Result<Value, String> {
+    let fields = payload.as_object_mut().ok_or("the payload is not an object")?;
+    fields.insert("memberUserIDs".to_owned(), Value::Array(Vec::new()));
     Ok(payload)
 }
 

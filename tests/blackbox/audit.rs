@@ -374,19 +374,21 @@ async fn every_filter_selects_exactly_the_matching_events() {
         sorted(&[
             "reg-bob UserRegistered bob",
             "op-friend FriendRequested",
+            "op-create GroupCreated",
             "op-create GroupMemberJoined bob",
             "op-kick GroupMemberKicked bob",
         ])
     );
     assert_eq!(
         bob.iter().filter(|e| e["actorUserID"] == "alice").count(),
-        3,
-        "bob is only a subject of alice's request, group and kick: {bob:?}"
+        4,
+        "bob is only a subject of alice's request, group (named as an initial member, then joining) and kick: {bob:?}"
     );
     assert_eq!(
         select(&server, json!({"userID": "carol"})).await,
         sorted(&[
             "reg-carol UserRegistered carol",
+            "op-create GroupCreated",
             "op-create GroupMemberJoined carol",
             "op-admin UserProfileUpdated carol",
         ])
@@ -483,11 +485,15 @@ async fn every_filter_selects_exactly_the_matching_events() {
     // Combined filters: every one must hold.
     assert_eq!(
         select(&server, json!({"userID": "bob", "streamKey": "group:1000:g1"})).await,
-        sorted(&["op-create GroupMemberJoined bob", "op-kick GroupMemberKicked bob"])
+        sorted(&[
+            "op-create GroupCreated",
+            "op-create GroupMemberJoined bob",
+            "op-kick GroupMemberKicked bob"
+        ])
     );
     assert_eq!(
         select(&server, json!({"userID": "bob", "operationID": "op-create"})).await,
-        ["op-create GroupMemberJoined bob"]
+        sorted(&["op-create GroupCreated", "op-create GroupMemberJoined bob"])
     );
     assert_eq!(
         select(
@@ -741,7 +747,7 @@ async fn pages_concatenate_to_the_unpaged_history() {
             _ => {}
         }
     }
-    assert_eq!(history(&server, json!({"userID": "bob"})).await.len(), 4 + 105);
+    assert_eq!(history(&server, json!({"userID": "bob"})).await.len(), 5 + 105);
     assert_eq!(
         history(&server, json!({"streamKey": "user:1000:bob"})).await.len(),
         1 + 105
@@ -1075,7 +1081,7 @@ async fn parley_audit_prints_the_apis_events_as_json_lines() {
             assert_eq!(expected.len(), SCRIPTED.len());
         }
         if filter == json!({"userID": "bob"}) {
-            assert_eq!(expected.len(), 4);
+            assert_eq!(expected.len(), 5);
         }
     }
     // The token may come from the environment.

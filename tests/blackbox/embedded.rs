@@ -161,7 +161,10 @@ async fn a_server_on_a_v1_log_answers_as_before() {
     let newest = ok(server
         .post("/msg/newest_seq", Some(bob), json!({"userID": "bob"}))
         .await);
-    assert_eq!(newest["maxSeqs"]["n_g1"], 1, "{newest}");
+    // A v1 creation names no initial member, so each initial member's join
+    // is a notice of its own (created, alice, bob, carol): bob sees from his.
+    assert_eq!(newest["minSeqs"]["ng_g1"], 3, "{newest}");
+    assert_eq!(newest["maxSeqs"]["ng_g1"], 4, "{newest}");
     let range = json!({"conversationID": "n_alice_bob", "begin": 1, "end": 10, "num": 10});
     let pulled = ok(server
         .post(

@@ -182,7 +182,7 @@ async fn rebuilt_read_models_answer_every_query_as_before() {
             .post("/msg/newest_seq", Some(&tokens[i]), json!({"userID": user}))
             .await;
         for (conversation, max) in newest["data"]["maxSeqs"].as_object().unwrap() {
-            if !["n_", "sn_", "na_"].iter().any(|p| conversation.starts_with(p)) {
+            if !["n_", "ng_", "na_", "sn_"].iter().any(|p| conversation.starts_with(p)) {
                 continue;
             }
             notified += 1;

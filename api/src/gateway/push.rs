@@ -218,7 +218,7 @@ async fn notify(state: &AppState, hub: &Hub, envelope: &Envelope) -> Result<(), 
 }
 
 /// The online users a notification goes to: its user, or those who see its
-/// seq of the group's line (members, and those who left with it).
+/// seq of the group's line (members, and those who joined or left with it).
 async fn recipients(state: &AppState, hub: &Hub, tenant: &str, delivery: &Delivery) -> Result<Vec<String>, StoreError> {
     if let Some(user) = &delivery.user_id {
         return Ok(hub.online_among(tenant, std::slice::from_ref(user)));
@@ -230,14 +230,14 @@ async fn recipients(state: &AppState, hub: &Hub, tenant: &str, delivery: &Delive
     // Whichever is smaller is checked: the tenant's online users, or the
     // group's members (read whole) who are online.
     let group = groups::group(state.reads(), tenant, &delivery.group_id).await?;
-    let members = group.map_or(0, |g| g.member_count as usize) + delivery.leaving.len();
+    let members = group.map_or(0, |g| g.member_count as usize) + delivery.joining.len() + delivery.leaving.len();
     if online.len() > members {
         let mut candidates: Vec<String> = groups::members(state.reads(), tenant, &delivery.group_id)
             .await?
             .into_iter()
             .map(|m| m.user_id)
             .collect();
-        candidates.extend(delivery.leaving.iter().cloned());
+        candidates.extend(delivery.joining.iter().chain(&delivery.leaving).cloned());
         online = hub.online_among(tenant, &candidates);
     }
     let seen = notifications::memberships(state.reads(), tenant, &delivery.conversation_id, &online).await?;

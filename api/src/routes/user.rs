@@ -73,7 +73,13 @@ pub async fn update_user_info_ex(
     ApiJson(req): ApiJson<UpdateUserInfoExReq>,
 ) -> Result<Reply, AppError> {
     let info = req.user_info;
-    let notify = acquaintances(&state, &caller.meta.tenant, &info.user_id).await?;
+    // A caller that may not act for the user is refused by the decision;
+    // it gets no lookup.
+    let notify = if caller.actor().acts_for(&info.user_id) {
+        acquaintances(&state, &caller.meta.tenant, &info.user_id).await?
+    } else {
+        Vec::new()
+    };
     let command = Command::User(UserCommand::UpdateProfile {
         user_id: info.user_id,
         nickname: info.nickname,
@@ -86,7 +92,7 @@ pub async fn update_user_info_ex(
 }
 
 /// Who is told of a user's profile changes: its friends and the members of
-/// its groups (in ID order).
+/// its groups, except those it blacklisted (in ID order).
 async fn acquaintances(state: &AppState, tenant: &str, user_id: &str) -> Result<Vec<String>, AppError> {
     let reads = state.reads();
     let mut who: BTreeSet<String> = friends::friends(reads, tenant, user_id)
@@ -99,6 +105,9 @@ async fn acquaintances(state: &AppState, tenant: &str, user_id: &str) -> Result<
         who.extend(members.into_iter().map(|m| m.user_id));
     }
     who.remove(user_id);
+    for black in friends::blacks(reads, tenant, user_id).await? {
+        who.remove(&black.black_user_id);
+    }
     Ok(who.into_iter().collect())
 }
 

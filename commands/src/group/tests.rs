@@ -153,7 +153,7 @@ fn cancel_mute_group() -> Command {
 // ---- events ----
 
 /// GroupCreated of `new_group(WORK_GROUP, need_verification)` owned by `own`.
-fn created(creator: &str, need_verification: i32) -> DomainEvent {
+fn created(creator: &str, need_verification: i32, members: &[&str]) -> DomainEvent {
     DomainEvent::GroupCreated(GroupCreated {
         group_id: G.into(),
         group_name: "Team".into(),
@@ -168,6 +168,7 @@ fn created(creator: &str, need_verification: i32) -> DomainEvent {
         owner_user_id: "own".into(),
         creator_user_id: creator.into(),
         create_time: NOW,
+        member_user_ids: members.iter().map(|m| (*m).to_owned()).collect(),
     })
 }
 
@@ -192,7 +193,7 @@ fn invited(user: &str, role_level: i32, by: &str) -> DomainEvent {
 /// The group g1 as `own` created it.
 fn group(need_verification: i32) -> Vec<DomainEvent> {
     vec![
-        created("own", need_verification),
+        created("own", need_verification, &["own", "adm", "adm2", "mem", "mem2"]),
         invited("own", ROLE_OWNER, "own"),
         invited("adm", ROLE_ADMIN, "own"),
         invited("adm2", ROLE_ADMIN, "own"),
@@ -389,7 +390,7 @@ fn the_owner_creates_a_group_with_its_owner_admins_and_members() {
             create_group(create("own", &["adm", "adm2"], &["mem", "mem2"])),
         )
         .then(&[
-            created("own", VERIFY_APPLICATIONS),
+            created("own", VERIFY_APPLICATIONS, &["own", "adm", "adm2", "mem", "mem2"]),
             joined("own", 100, 2, "own", "own", ""),
             joined("adm", 60, 2, "own", "own", ""),
             joined("adm2", 60, 2, "own", "own", ""),
@@ -402,7 +403,10 @@ fn the_owner_creates_a_group_with_its_owner_admins_and_members() {
 fn a_group_may_start_with_its_owner_alone() {
     given(&[])
         .when(&user("own"), create_group(create("own", &[], &[])))
-        .then(&[created("own", VERIFY_APPLICATIONS), invited("own", ROLE_OWNER, "own")]);
+        .then(&[
+            created("own", VERIFY_APPLICATIONS, &["own"]),
+            invited("own", ROLE_OWNER, "own"),
+        ]);
 }
 
 #[test]
@@ -413,7 +417,7 @@ fn only_an_app_admin_creates_a_group_for_another_owner() {
     given(&[])
         .when(&admin("root"), create_group(create("own", &["adm"], &["mem"])))
         .then(&[
-            created("root", VERIFY_APPLICATIONS),
+            created("root", VERIFY_APPLICATIONS, &["own", "adm", "mem"]),
             joined("own", 100, 2, "root", "root", ""),
             joined("adm", 60, 2, "root", "root", ""),
             joined("mem", 20, 2, "root", "root", ""),

@@ -184,6 +184,7 @@ fn group_of(members: &[(&str, i32)]) -> Vec<DomainEvent> {
         owner_user_id: "own".into(),
         creator_user_id: "own".into(),
         create_time: NOW,
+        member_user_ids: members.iter().map(|(user, _)| (*user).to_owned()).collect(),
     })];
     history.extend(members.iter().map(|(user, role_level)| {
         DomainEvent::GroupMemberJoined(GroupMemberJoined {

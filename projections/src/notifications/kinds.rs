@@ -51,10 +51,12 @@ pub fn pair_conversation_id(one: &str, other: &str) -> String {
     format!("n_{a}_{b}")
 }
 
-/// A group's notifications to its members: `n_<groupID>`, one seq line
-/// that each member sees while a member.
+/// A group's notifications to its members: `ng_<groupID>`, one seq line
+/// that each member sees while a member. (Not OpenIM's `n_<groupID>`: IDs
+/// may hold `_`, so group `alice_bob` would share `n_alice_bob` with the
+/// pair alice, bob.)
 pub fn group_conversation_id(group_id: &str) -> String {
-    format!("n_{group_id}")
+    format!("ng_{group_id}")
 }
 
 /// A group's join applications and their answers, told to the owner, the
@@ -72,7 +74,9 @@ pub fn user_conversation_id(user_id: &str) -> String {
 
 /// Is this the ID of a notification conversation (not of a chat)?
 pub fn is_notification_conversation(conversation_id: &str) -> bool {
-    ["n_", "na_", "sn_"].iter().any(|p| conversation_id.starts_with(p))
+    ["n_", "ng_", "na_", "sn_"]
+        .iter()
+        .any(|p| conversation_id.starts_with(p))
 }
 
 /// Who receives a notice.
@@ -180,33 +184,6 @@ async fn group_tips(
     Ok(detail)
 }
 
-/// The detail of a group's creation notice once `user` joined as one of its
-/// initial members: the group as it now is, and the member added.
-pub(crate) async fn with_initial_member(
-    envelope: &Envelope,
-    batch: &Batch<'_>,
-    group_id: &str,
-    user: &str,
-    detail: &str,
-) -> Result<String, ProjectionError> {
-    let tenant = &envelope.tenant_id;
-    let mut detail: Value = serde_json::from_str(detail).unwrap_or_else(|_| json!({}));
-    let group: Option<GroupDoc> = batch
-        .get(groups::GROUPS, &groups::group_doc_id(tenant, group_id))
-        .await?;
-    let member: Option<MemberDoc> = batch
-        .get(groups::MEMBERS, &groups::member_doc_id(tenant, group_id, user))
-        .await?;
-    if let Value::Object(fields) = &mut detail {
-        fields.insert("group".to_owned(), json!(group));
-        let members = fields.entry("members").or_insert_with(|| json!([]));
-        if let (Value::Array(list), Some(member)) = (members, member) {
-            list.push(json!(member));
-        }
-    }
-    Ok(detail.to_string())
-}
-
 /// The notice of one event, if any; `managers` are the group's owner and
 /// admins before it (group events only).
 pub(crate) async fn notice(
@@ -267,8 +244,10 @@ pub(crate) async fn notice(
             detail: detail(),
         },
         DomainEvent::GroupCreated(e) => {
-            let detail = group_tips(envelope, event, batch, &e.group_id, &[]).await?;
-            to_group(GROUP_CREATED, &e.group_id, &[], &[], detail)
+            let mut detail = group_tips(envelope, event, batch, &e.group_id, &[]).await?;
+            // The group as its initial members, who join next, make it.
+            detail["group"]["memberCount"] = json!(e.member_user_ids.len());
+            to_group(GROUP_CREATED, &e.group_id, &e.member_user_ids, &[], detail)
         }
         DomainEvent::GroupInfoSet(e) => {
             let only = |name: bool, notification: bool| {

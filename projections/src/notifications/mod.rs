@@ -7,10 +7,12 @@
 //! fed by exactly one decision scope and replays identically on any
 //! deployment: a pair's `n_<a>_<b>` and a group's `na_<groupID>` lanes are
 //! per recipient, `sn_<userID>` per recipient from the user's scope, and a
-//! group's `n_<groupID>` is one shared lane that each member sees from the
+//! group's `ng_<groupID>` is one shared lane that each member sees from the
 //! notice that made it a member up to the one that removed it.
 
 pub mod kinds;
+
+use std::collections::HashSet;
 
 use events::group::ROLE_ADMIN;
 use events::message::GROUP_CHAT;
@@ -46,20 +48,6 @@ pub struct LaneDoc {
     /// Group lanes: the owner and the admins (told of join applications).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub managers: Vec<String>,
-    /// Group lanes, right after `GroupCreated`: its members, joining in the
-    /// events that follow, see the creation notice as their first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creating: Option<Creating>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Creating {
-    /// The seq of the creation notice.
-    pub seq: u64,
-    /// The stream version the next initial member joins at.
-    pub next_version: u64,
-    pub operation_id: String,
 }
 
 /// A user's notification conversation.
@@ -94,9 +82,11 @@ pub struct Delivery {
     /// members who see the seq).
     #[serde(rename = "userID")]
     pub user_id: Option<String>,
-    /// Group lanes: the group, and who left with this notice.
+    /// Group lanes: the group, and who joined and left with this notice.
     #[serde(rename = "groupID")]
     pub group_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joining: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaving: Vec<String>,
 }
@@ -132,7 +122,7 @@ async fn lane(batch: &Batch<'_>, tenant: &str, lane: &str) -> Result<LaneDoc, St
     }))
 }
 
-/// Keeps a group lane's managers and creation up to date with `event`;
+/// Keeps a group lane's managers up to date with `event`;
 /// returns the lane as it was before (its managers decide who hears of
 /// applications), or `None` for events of no group.
 async fn track_group(
@@ -182,75 +172,16 @@ async fn track_group(
     Ok(Some(before))
 }
 
-/// An initial member of a group being created (a `GroupMemberJoined` of
-/// the creating command) joins with the creation notice instead of a
-/// notice of its own; returns its delivery.
-async fn joins_creation(
-    envelope: &Envelope,
-    event: &DomainEvent,
-    batch: &mut Batch<'_>,
-    group: &LaneDoc,
-) -> Result<Option<Delivery>, ProjectionError> {
-    let (DomainEvent::GroupMemberJoined(joined), Some(creating)) = (event, &group.creating) else {
-        return Ok(None);
-    };
-    let initial = envelope.stream_version == creating.next_version && envelope.operation_id == creating.operation_id;
-    if !initial {
-        return Ok(None);
-    }
-    let tenant = &envelope.tenant_id;
-    let mut lane = lane(batch, tenant, &group.lane).await?;
-    if let Some(c) = lane.creating.as_mut() {
-        c.next_version += 1;
-    }
-    batch.put(LANES, lane_id(tenant, &group.lane), &lane)?;
-    let membership = NotificationConversationDoc {
-        user_id: joined.user_id.clone(),
-        conversation_id: group.lane.clone(),
-        lane: group.lane.clone(),
-        session_type: GROUP_CHAT,
-        join_seq: creating.seq - 1,
-        leave_seq: None,
-        max_seq: None,
-    };
-    batch.put(
-        USER_NOTIFICATION_CONVERSATIONS,
-        conversation_doc_id(tenant, &joined.user_id, &group.lane),
-        &membership,
-    )?;
-    let id = notification_id(tenant, &group.lane, creating.seq);
-    let created: Option<MsgDoc> = batch.get(NOTIFICATIONS, &id).await?;
-    let mut created = created.ok_or_else(|| ProjectionError::missing(envelope, format!("notification {id}")))?;
-    let detail = created.content["detail"].as_str().unwrap_or_default();
-    let detail = kinds::with_initial_member(envelope, batch, &joined.group_id, &joined.user_id, detail).await?;
-    created.content = json!({ "detail": detail });
-    batch.put(NOTIFICATIONS, id, &created)?;
-    Ok(Some(Delivery {
-        conversation_id: group.lane.clone(),
-        lane: group.lane.clone(),
-        seq: creating.seq,
-        user_id: Some(joined.user_id.clone()),
-        group_id: joined.group_id.clone(),
-        leaving: Vec::new(),
-    }))
-}
-
 /// Stores the next notification of a group's line and returns its seq.
 async fn append(
     envelope: &Envelope,
     batch: &mut Batch<'_>,
     lane_name: &str,
     message: impl FnOnce(u64) -> MsgDoc,
-    creation: bool,
 ) -> Result<u64, StoreError> {
     let tenant = &envelope.tenant_id;
     let mut doc = lane(batch, tenant, lane_name).await?;
     doc.max_seq += 1;
-    doc.creating = creation.then(|| Creating {
-        seq: doc.max_seq,
-        next_version: envelope.stream_version + 1,
-        operation_id: envelope.operation_id.clone(),
-    });
     let seq = doc.max_seq;
     batch.put(LANES, lane_id(tenant, lane_name), &doc)?;
     batch.put(NOTIFICATIONS, notification_id(tenant, lane_name, seq), &message(seq))?;
@@ -264,22 +195,18 @@ pub(crate) async fn project(
 ) -> Result<(), ProjectionError> {
     let tenant = &envelope.tenant_id;
     let group = track_group(envelope, event, batch).await?;
-    let mut deliveries = Vec::new();
-    if let Some(group) = &group {
-        if let Some(delivery) = joins_creation(envelope, event, batch, group).await? {
-            deliveries.push(delivery);
+    if let DomainEvent::GroupMemberJoined(joined) = event {
+        // An initial member joined with the creation notice already.
+        let id = conversation_doc_id(tenant, &joined.user_id, &group_conversation_id(&joined.group_id));
+        let line: Option<NotificationConversationDoc> = batch.get(USER_NOTIFICATION_CONVERSATIONS, &id).await?;
+        if line.is_some_and(|l| l.leave_seq.is_none()) {
+            return Ok(());
         }
     }
-    if deliveries.is_empty() {
-        let managers = group.as_ref().map_or(&[][..], |g| &g.managers[..]);
-        if let Some(notice) = kinds::notice(envelope, event, batch, managers).await? {
-            let creation = matches!(event, DomainEvent::GroupCreated(_));
-            deliver(envelope, batch, notice, creation, &mut deliveries).await?;
-            if creation {
-                // No member yet: each initial member gets it as it joins.
-                deliveries.clear();
-            }
-        }
+    let managers = group.as_ref().map_or(&[][..], |g| &g.managers[..]);
+    let mut deliveries = Vec::new();
+    if let Some(notice) = kinds::notice(envelope, event, batch, managers).await? {
+        deliver(envelope, batch, notice, &mut deliveries).await?;
     }
     if !deliveries.is_empty() {
         let id = format!("{tenant}:{}", envelope.event_id);
@@ -324,7 +251,6 @@ async fn deliver(
     envelope: &Envelope,
     batch: &mut Batch<'_>,
     notice: Notice,
-    creation: bool,
     deliveries: &mut Vec<Delivery>,
 ) -> Result<(), ProjectionError> {
     let tenant = &envelope.tenant_id;
@@ -335,12 +261,11 @@ async fn deliver(
             group_id,
             users,
         } => {
-            let mut told: Vec<&String> = Vec::with_capacity(users.len());
+            let mut told: HashSet<&String> = HashSet::with_capacity(users.len());
             for user in users {
-                if told.contains(&user) {
+                if !told.insert(user) {
                     continue;
                 }
-                told.push(user);
                 // The user's own line: its document holds the max seq.
                 let lane = user_lane(user, conversation_id);
                 let id = conversation_doc_id(tenant, user, conversation_id);
@@ -366,6 +291,7 @@ async fn deliver(
                     seq,
                     user_id: Some(user.clone()),
                     group_id: group_id.clone(),
+                    joining: Vec::new(),
                     leaving: Vec::new(),
                 });
             }
@@ -376,13 +302,9 @@ async fn deliver(
             leaving,
         } => {
             let lane = group_conversation_id(group_id);
-            let seq = append(
-                envelope,
-                batch,
-                &lane,
-                |seq| notification(envelope, &notice, "", group_id, GROUP_CHAT, seq),
-                creation,
-            )
+            let seq = append(envelope, batch, &lane, |seq| {
+                notification(envelope, &notice, "", group_id, GROUP_CHAT, seq)
+            })
             .await?;
             for user in joining {
                 let membership = NotificationConversationDoc {
@@ -404,8 +326,17 @@ async fn deliver(
                 let id = conversation_doc_id(tenant, user, &lane);
                 let membership: Option<NotificationConversationDoc> =
                     batch.get(USER_NOTIFICATION_CONVERSATIONS, &id).await?;
-                let mut membership =
-                    membership.ok_or_else(|| ProjectionError::missing(envelope, format!("notifications {id}")))?;
+                // A member who joined before notifications existed (a log
+                // projected before this projection) sees its leaving only.
+                let mut membership = membership.unwrap_or_else(|| NotificationConversationDoc {
+                    user_id: user.clone(),
+                    conversation_id: lane.clone(),
+                    lane: lane.clone(),
+                    session_type: GROUP_CHAT,
+                    join_seq: seq - 1,
+                    leave_seq: None,
+                    max_seq: None,
+                });
                 membership.leave_seq = Some(seq);
                 batch.put(USER_NOTIFICATION_CONVERSATIONS, id, &membership)?;
             }
@@ -415,6 +346,7 @@ async fn deliver(
                 seq,
                 user_id: None,
                 group_id: group_id.clone(),
+                joining: joining.clone(),
                 leaving: leaving.clone(),
             });
         }

@@ -127,7 +127,7 @@ fn black(owner: &str, black: &str) -> DomainEvent {
     })
 }
 
-fn created(group: &str, owner: &str) -> DomainEvent {
+fn created(group: &str, owner: &str, members: &[&str]) -> DomainEvent {
     DomainEvent::GroupCreated(GroupCreated {
         group_id: group.into(),
         group_name: group.into(),
@@ -142,6 +142,7 @@ fn created(group: &str, owner: &str) -> DomainEvent {
         owner_user_id: owner.into(),
         creator_user_id: owner.into(),
         create_time: 0,
+        member_user_ids: members.iter().map(|m| (*m).to_owned()).collect(),
     })
 }
 
@@ -186,7 +187,7 @@ fn initial_members_see_the_creation_and_a_later_one_from_its_entry_to_its_kick()
             group.clone(),
             "owner",
             vec![
-                created("g1", "owner"),
+                created("g1", "owner", &["owner", "admin"]),
                 joined("g1", "owner", ROLE_OWNER, "owner"),
                 joined("g1", "admin", ROLE_ADMIN, "owner"),
             ],
@@ -209,18 +210,53 @@ fn initial_members_see_the_creation_and_a_later_one_from_its_entry_to_its_kick()
         (3, MEMBER_KICKED),
         (4, MEMBER_INVITED),
     ];
-    assert_eq!(store.seen("owner", "n_g1"), all);
-    assert_eq!(store.seen("admin", "n_g1"), all);
-    assert_eq!(store.seen("late", "n_g1"), all[1..3]);
-    assert_eq!(store.seen("later", "n_g1"), all[3..]);
-    // The creation notice lists both initial members.
-    let created = block_on(notifications(&store, TENANT, "n_g1", &[1])).unwrap();
+    assert_eq!(store.seen("owner", "ng_g1"), all);
+    assert_eq!(store.seen("admin", "ng_g1"), all);
+    assert_eq!(store.seen("late", "ng_g1"), all[1..3]);
+    assert_eq!(store.seen("later", "ng_g1"), all[3..]);
+    // The creation notice names both initial members and counts them.
+    let created = block_on(notifications(&store, TENANT, "ng_g1", &[1])).unwrap();
     let detail: Value = serde_json::from_str(created[0].content["detail"].as_str().unwrap()).unwrap();
-    let members: Vec<&str> = detail["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["userID"].as_str().unwrap())
-        .collect();
-    assert_eq!(members, ["owner", "admin"]);
+    assert_eq!(detail["memberUserIDs"], serde_json::json!(["owner", "admin"]));
+    assert_eq!(detail["group"]["memberCount"], 2);
+}
+
+#[test]
+fn a_join_right_after_the_creation_is_told_as_its_own_notice() {
+    let store = Memory::default();
+    let group = StreamKey::group(TENANT, "g1");
+    store
+        .given(
+            group.clone(),
+            "owner",
+            vec![
+                created("g1", "owner", &["owner"]),
+                joined("g1", "owner", ROLE_OWNER, "owner"),
+            ],
+        )
+        .given(group, "owner", vec![joined("g1", "carol", ROLE_MEMBER, "owner")]);
+    assert_eq!(store.seen("owner", "ng_g1"), [(1, GROUP_CREATED), (2, MEMBER_INVITED)]);
+    assert_eq!(store.seen("carol", "ng_g1"), [(2, MEMBER_INVITED)]);
+}
+
+#[test]
+fn a_group_named_like_a_pair_keeps_its_own_line() {
+    let store = Memory::default();
+    store
+        .given(
+            StreamKey::pair(TENANT, "alice", "bob"),
+            "alice",
+            vec![requested("alice", "bob")],
+        )
+        .given(
+            StreamKey::group(TENANT, "alice_bob"),
+            "carol",
+            vec![
+                created("alice_bob", "carol", &["carol"]),
+                joined("alice_bob", "carol", ROLE_OWNER, "carol"),
+            ],
+        );
+    assert_eq!(store.seen("alice", "n_alice_bob"), [(1, FRIEND_APPLICATION)]);
+    assert_eq!(store.seen("carol", "ng_alice_bob"), [(1, GROUP_CREATED)]);
+    assert!(store.seen("alice", "ng_alice_bob").is_empty());
 }
