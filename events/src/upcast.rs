@@ -110,6 +110,20 @@ mod tests {
     }
 
     #[test]
+    fn a_v1_group_creation_names_no_initial_member() {
+        let v1 = json!({"groupID": "g1", "groupName": "G", "notification": "", "introduction": "", "faceURL": "",
+            "ex": "", "groupType": 2, "needVerification": 0, "lookMemberInfo": 0, "applyMemberFriend": 0,
+            "ownerUserID": "alice", "creatorUserID": "alice", "createTime": 1});
+        let event = DomainEvent::from_stored("GroupCreated", 1, &v1).unwrap();
+        let DomainEvent::GroupCreated(created) = &event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(created.owner_user_id, "alice");
+        assert!(created.member_user_ids.is_empty());
+        assert_eq!(event.schema_version(), 2);
+    }
+
+    #[test]
     fn a_v1_registration_missing_a_field_is_an_error_not_a_panic() {
         let broken = json!({"userID": "alice", "faceURL": "", "ex": "", "passwordHash": "", "createTime": 0});
         assert!(matches!(
