@@ -24,7 +24,30 @@ use super::{watermarks, KafkaConfig};
 use crate::projector::{Progress, Projector, ProjectorError};
 use crate::read_store::ReadStore;
 
+/// A projected batch holds up to `BATCH` events and about `BATCH_BYTES` of
+/// them: a batch is one transaction of the read store, and
+/// MongoDB-compatible servers take commands of a few MB best (a 16 MB
+/// insert of large messages once wedged the server CI tests against).
 const BATCH: usize = 2000;
+const BATCH_BYTES: usize = 2 << 20;
+
+/// The events of a batch being gathered.
+#[derive(Default)]
+struct Batch {
+    messages: Vec<OwnedMessage>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, message: OwnedMessage) {
+        self.bytes += message.payload().map_or(0, <[u8]>::len);
+        self.messages.push(message);
+    }
+
+    fn full(&self) -> bool {
+        self.messages.len() >= BATCH || self.bytes >= BATCH_BYTES
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectorWorkerError {
@@ -119,8 +142,9 @@ async fn projector_session(
             message = consumer.recv() => message?.detach(),
             _ = stop.changed() => return Ok(()),
         };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
+        let mut batch = Batch::default();
+        batch.push(first);
+        while !batch.full() {
             match tokio::time::timeout(Duration::ZERO, consumer.recv()).await {
                 Ok(Ok(message)) => batch.push(message.detach()),
                 _ => break,
@@ -129,7 +153,7 @@ async fn projector_session(
         if rebalanced.swap(false, Ordering::SeqCst) {
             projector.reload().await?;
         }
-        let next = apply(&projector, batch).await?;
+        let next = apply(&projector, batch.messages).await?;
         let mut offsets = TopicPartitionList::new();
         for (partition, offset) in next {
             offsets.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
@@ -165,9 +189,9 @@ pub async fn rebuild(
     let projector = Projector::new(store).await?.reporting(progress, total);
     let mut applied = 0u64;
     while !ends.is_empty() {
-        let mut batch = Vec::new();
-        while batch.len() < BATCH {
-            let wait = if batch.is_empty() {
+        let mut batch = Batch::default();
+        while !batch.full() {
+            let wait = if batch.messages.is_empty() {
                 Duration::from_millis(200)
             } else {
                 Duration::ZERO
@@ -177,8 +201,8 @@ pub async fn rebuild(
                 Err(_) => break,
             }
         }
-        applied += batch.len() as u64;
-        apply(&projector, batch).await?;
+        applied += batch.messages.len() as u64;
+        apply(&projector, batch.messages).await?;
         let positions = consumer.position()?;
         ends.retain(|&partition, &mut end| {
             !matches!(positions.find_partition(&topic, partition).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= end)
