@@ -322,7 +322,7 @@ fn set_info(group: &mut GroupDoc, e: &GroupInfoSet) {
 }
 
 /// The group a group event is about.
-fn group_of(event: &DomainEvent) -> Option<&str> {
+pub(crate) fn group_of(event: &DomainEvent) -> Option<&str> {
     Some(match event {
         DomainEvent::GroupCreated(e) => &e.group_id,
         DomainEvent::GroupInfoSet(e) => &e.group_id,

@@ -23,7 +23,7 @@ use serde_json::json;
 use self::kinds::{group_conversation_id, Notice, To};
 use crate::messages::{MsgDoc, STATUS_SENT};
 use crate::store::{read_list, read_many, read_one};
-use crate::{Batch, DocSource, ProjectionError, StoreError};
+use crate::{groups, Batch, DocSource, ProjectionError, StoreError};
 
 /// `<tenant>:<lane>:<seq, 20 digits>`: one notification (a message).
 pub const NOTIFICATIONS: &str = "notifications";
@@ -130,20 +130,8 @@ async fn track_group(
     event: &DomainEvent,
     batch: &mut Batch<'_>,
 ) -> Result<Option<LaneDoc>, StoreError> {
-    let group_id = match event {
-        DomainEvent::GroupCreated(e) => &e.group_id,
-        DomainEvent::GroupInfoSet(e) => &e.group_id,
-        DomainEvent::GroupMemberJoined(e) => &e.group_id,
-        DomainEvent::GroupJoinRequested(e) => &e.group_id,
-        DomainEvent::GroupJoinRequestHandled(e) => &e.group_id,
-        DomainEvent::GroupMemberQuit(e) => &e.group_id,
-        DomainEvent::GroupMemberKicked(e) => &e.group_id,
-        DomainEvent::GroupOwnerTransferred(e) => &e.group_id,
-        DomainEvent::GroupDismissed(e) => &e.group_id,
-        DomainEvent::GroupMemberMuted(e) => &e.group_id,
-        DomainEvent::GroupMemberMuteCancelled(e) => &e.group_id,
-        DomainEvent::GroupMuteSet(e) => &e.group_id,
-        _ => return Ok(None),
+    let Some(group_id) = groups::group_of(event) else {
+        return Ok(None);
     };
     let tenant = &envelope.tenant_id;
     let name = group_conversation_id(group_id);
@@ -170,22 +158,6 @@ async fn track_group(
         batch.put(LANES, lane_id(tenant, &name), &after)?;
     }
     Ok(Some(before))
-}
-
-/// Stores the next notification of a group's line and returns its seq.
-async fn append(
-    envelope: &Envelope,
-    batch: &mut Batch<'_>,
-    lane_name: &str,
-    message: impl FnOnce(u64) -> MsgDoc,
-) -> Result<u64, StoreError> {
-    let tenant = &envelope.tenant_id;
-    let mut doc = lane(batch, tenant, lane_name).await?;
-    doc.max_seq += 1;
-    let seq = doc.max_seq;
-    batch.put(LANES, lane_id(tenant, lane_name), &doc)?;
-    batch.put(NOTIFICATIONS, notification_id(tenant, lane_name, seq), &message(seq))?;
-    Ok(seq)
 }
 
 pub(crate) async fn project(
@@ -302,20 +274,14 @@ async fn deliver(
             leaving,
         } => {
             let lane = group_conversation_id(group_id);
-            let seq = append(envelope, batch, &lane, |seq| {
-                notification(envelope, &notice, "", group_id, GROUP_CHAT, seq)
-            })
-            .await?;
+            let mut line = self::lane(batch, tenant, &lane).await?;
+            line.max_seq += 1;
+            let seq = line.max_seq;
+            batch.put(LANES, lane_id(tenant, &lane), &line)?;
+            let message = notification(envelope, &notice, "", group_id, GROUP_CHAT, seq);
+            batch.put(NOTIFICATIONS, notification_id(tenant, &lane, seq), &message)?;
             for user in joining {
-                let membership = NotificationConversationDoc {
-                    user_id: user.clone(),
-                    conversation_id: lane.clone(),
-                    lane: lane.clone(),
-                    session_type: GROUP_CHAT,
-                    join_seq: seq - 1,
-                    leave_seq: None,
-                    max_seq: None,
-                };
+                let membership = NotificationConversationDoc::entering(user, &lane, seq);
                 batch.put(
                     USER_NOTIFICATION_CONVERSATIONS,
                     conversation_doc_id(tenant, user, &lane),
@@ -328,15 +294,8 @@ async fn deliver(
                     batch.get(USER_NOTIFICATION_CONVERSATIONS, &id).await?;
                 // A member who joined before notifications existed (a log
                 // projected before this projection) sees its leaving only.
-                let mut membership = membership.unwrap_or_else(|| NotificationConversationDoc {
-                    user_id: user.clone(),
-                    conversation_id: lane.clone(),
-                    lane: lane.clone(),
-                    session_type: GROUP_CHAT,
-                    join_seq: seq - 1,
-                    leave_seq: None,
-                    max_seq: None,
-                });
+                let mut membership =
+                    membership.unwrap_or_else(|| NotificationConversationDoc::entering(user, &lane, seq));
                 membership.leave_seq = Some(seq);
                 batch.put(USER_NOTIFICATION_CONVERSATIONS, id, &membership)?;
             }
@@ -364,6 +323,19 @@ pub struct NotificationView {
 }
 
 impl NotificationConversationDoc {
+    /// A place in a group's line, from notice `seq` on.
+    fn entering(user_id: &str, lane: &str, seq: u64) -> Self {
+        NotificationConversationDoc {
+            user_id: user_id.to_owned(),
+            conversation_id: lane.to_owned(),
+            lane: lane.to_owned(),
+            session_type: GROUP_CHAT,
+            join_seq: seq - 1,
+            leave_seq: None,
+            max_seq: None,
+        }
+    }
+
     /// The seqs the user sees, given the lane's max seq.
     pub fn visible(&self, max_seq: u64) -> (u64, u64) {
         (
