@@ -6,6 +6,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use schemas::limits::{PLATFORM_IDS, USER_ID_MAX};
+
 use crate::cli::AdminTokenArgs;
 use crate::error::AppError;
 use crate::secret;
@@ -19,6 +21,29 @@ pub struct Claims {
     pub tenant: String,
     pub iat: i64,
     pub exp: i64,
+}
+
+impl Claims {
+    /// A signed token can still name what no login issues: such a token is
+    /// malformed (1503).
+    fn check(&self) -> Result<(), AppError> {
+        let malformed = |why: String| Err(AppError::new(1503, format!("token rejected: {why}")));
+        if let Err(e) = schemas::identifier("userID", &self.user_id, USER_ID_MAX) {
+            return malformed(e.to_string());
+        }
+        if !PLATFORM_IDS.contains(&self.platform_id) {
+            return malformed(format!(
+                "platformID {} is outside {}..={}",
+                self.platform_id,
+                PLATFORM_IDS.start(),
+                PLATFORM_IDS.end()
+            ));
+        }
+        if self.tenant.is_empty() {
+            return malformed("tenant must not be empty".into());
+        }
+        Ok(())
+    }
 }
 
 pub struct Tokens {
@@ -38,6 +63,7 @@ impl Tokens {
     pub fn new(secret: &[u8], ttl_secs: u64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
         Tokens {
             encoding: EncodingKey::from_secret(secret),
@@ -60,9 +86,10 @@ impl Tokens {
             .map_err(|e| AppError::internal(format!("signing token: {e}")))
     }
 
-    /// Checks signature and expiry; the 150x code says what is wrong.
+    /// Checks signature, expiry, `nbf` and the claims' values; the 150x
+    /// code says what is wrong.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 let code = match e.kind() {
@@ -77,7 +104,9 @@ impl Tokens {
                     _ => 1505,
                 };
                 AppError::new(code, format!("token rejected: {e}"))
-            })
+            })?;
+        claims.check()?;
+        Ok(claims)
     }
 }
 

@@ -201,6 +201,32 @@ pub struct ServeArgs {
     /// joined (`--group-history-for-new-members false` hides them).
     #[arg(long, env = "PARLEY_GROUP_HISTORY_FOR_NEW_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_history_for_new_members: bool,
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+}
+
+/// What password checks may cost: their concurrency and how often a client
+/// may fail or register (docs/api.md, "Limits").
+#[derive(Debug, Clone, Args)]
+pub struct PasswordArgs {
+    /// Password hashes (argon2id, 19 MiB each) that run at once; more
+    /// requests wait (up to 32 per hash, at most 10 s) or are refused with
+    /// 1010. Default: the number of CPUs.
+    #[arg(long, env = "PARLEY_PASSWORD_CHECKS")]
+    pub password_checks: Option<usize>,
+    /// Failed logins a client address may make per minute (also its burst);
+    /// then 1010 until a token refills. 0: no limit.
+    #[arg(long, env = "PARLEY_LOGIN_FAILURES_PER_MINUTE", default_value_t = 10)]
+    pub login_failures_per_minute: u32,
+    /// Failed logins per user and minute, from addresses that failed
+    /// recently (an address with no recent failure is let through). 0: no
+    /// limit.
+    #[arg(long, env = "PARLEY_USER_LOGIN_FAILURES_PER_MINUTE", default_value_t = 5)]
+    pub user_login_failures_per_minute: u32,
+    /// Registrations a client address may make per minute (also its burst).
+    /// 0: no limit.
+    #[arg(long, env = "PARLEY_REGISTRATIONS_PER_MINUTE", default_value_t = 120)]
+    pub registrations_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Args)]

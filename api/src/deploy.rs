@@ -100,7 +100,40 @@ fn embedded(args: &BackendArgs) -> Result<Embedded, BoxError> {
     })
 }
 
-pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
+/// Read models stamped with another format than [`projections::FORMAT`]
+/// (or none, and not empty) are rebuilt from the log, reporting to
+/// `progress`; an empty store is stamped as it is.
+async fn ensure_format(
+    log: &dyn EventLog,
+    store: &Arc<dyn ReadStore>,
+    progress: Option<Progress>,
+) -> Result<(), BoxError> {
+    let stamped = store.format().await?;
+    if stamped == Some(projections::FORMAT) {
+        return Ok(());
+    }
+    let total = *log.durable_head().borrow();
+    let empty = store.checkpoints().await?.is_empty() && total == 0;
+    if !empty {
+        tracing::warn!(
+            stamped = ?stamped,
+            format = projections::FORMAT,
+            events = total,
+            "read models are of another format: rebuilding them from the log"
+        );
+        store.reset().await?;
+        Projector::new(store.clone())
+            .await?
+            .reporting(progress, total)
+            .catch_up(log)
+            .await?;
+        store.flush().await?;
+    }
+    store.set_format(projections::FORMAT).await?;
+    Ok(())
+}
+
+pub async fn api_backend(args: &BackendArgs, progress: Option<Progress>) -> Result<ApiBackend, BoxError> {
     let (stop, stopped) = watch::channel(false);
     if is_scale_out(args)? {
         let store = mongo(args).await?;
@@ -119,6 +152,7 @@ pub async fn api_backend(args: &BackendArgs) -> Result<ApiBackend, BoxError> {
         });
     }
     let Embedded { log, store } = embedded(args)?;
+    ensure_format(log.as_ref(), &store, progress).await?;
     let keys = FileKeyStore::open(&args.data.data_dir.join(KEYS_FILE)).await?;
     let write = WriteSide::recover(log.clone()).await?;
     let projector = Projector::new(store.clone()).await?;
@@ -161,13 +195,17 @@ pub async fn run_worker(args: &BackendArgs, projector: bool, stop: watch::Receiv
 /// events replayed.
 pub async fn rebuild(args: &BackendArgs, progress: Option<Progress>) -> Result<u64, BoxError> {
     if is_scale_out(args)? {
-        return Ok(kafka::rebuild(&kafka_config(args), mongo(args).await?, progress).await?);
+        let store = mongo(args).await?;
+        let events = kafka::rebuild(&kafka_config(args), store.clone(), progress).await?;
+        store.set_format(projections::FORMAT).await?;
+        return Ok(events);
     }
     let Embedded { log, store } = embedded(args)?;
     store.reset().await?;
     let total = *log.durable_head().borrow();
-    let projector = Projector::new(store).await?.reporting(progress, total);
+    let projector = Projector::new(store.clone()).await?.reporting(progress, total);
     let events = projector.catch_up(log.as_ref()).await?;
+    store.set_format(projections::FORMAT).await?;
     log.close().await;
     Ok(events)
 }
@@ -210,6 +248,13 @@ pub async fn scratch(args: &BackendArgs) -> Result<Scratch, BoxError> {
         });
     }
     let Embedded { log, store } = embedded(args)?;
+    // Live read models behind the log (a crash before their flush) catch
+    // up first, as `serve` would have them.
+    let caught_up = Projector::new(store.clone()).await?.catch_up(log.as_ref()).await?;
+    if caught_up > 0 {
+        store.flush().await?;
+        tracing::info!(events = caught_up, "live read models caught up with the log");
+    }
     let dir = std::env::temp_dir().join(format!("parley-scratch-{tag}"));
     let fresh: Arc<dyn ReadStore> = Arc::new(EmbeddedStore::open(&dir)?);
     let events = Projector::new(fresh.clone()).await?.catch_up(log.as_ref()).await?;

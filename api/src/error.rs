@@ -1,6 +1,9 @@
 //! One error type for every handler, and its mapping to the reply envelope.
 
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commands::CommandError;
@@ -9,10 +12,16 @@ use infra::write_side::WriteError;
 use projections::StoreError;
 use schemas::{ApiReply, FieldError};
 
+/// Parley's own code (OpenIM has none): a throttled or overloaded request,
+/// to be retried after the reply's `Retry-After` seconds.
+pub const TOO_MANY_REQUESTS: i32 = 1010;
+
 #[derive(Debug)]
 pub struct AppError {
     pub code: i32,
     pub detail: String,
+    /// Sent as `Retry-After` (whole seconds, rounded up).
+    pub retry_after: Option<Duration>,
 }
 
 impl AppError {
@@ -20,6 +29,17 @@ impl AppError {
         AppError {
             code,
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn too_many_requests(detail: impl Into<String>, retry_after: Duration) -> Self {
+        let retry_after = retry_after.max(Duration::from_secs(1));
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        AppError {
+            code: TOO_MANY_REQUESTS,
+            detail: format!("{}; retry after {secs} s", detail.into()),
+            retry_after: Some(Duration::from_secs(secs)),
         }
     }
 
@@ -44,6 +64,7 @@ fn code_name(code: i32) -> &'static str {
         1002 => "NoPermissionError",
         1003 => "DuplicateKeyError",
         1004 => "RecordNotFoundError",
+        TOO_MANY_REQUESTS => "TooManyRequestsError",
         1101 => "UserIDNotFoundError",
         1102 => "RegisteredAlreadyError",
         1201 => "GroupIDNotFoundError",
@@ -112,6 +133,12 @@ impl IntoResponse for AppError {
             tracing::info!(code = self.code, detail = %self.detail, "request refused");
         }
         let reply = ApiReply::error(self.code, code_name(self.code), &self.detail);
-        (StatusCode::OK, Json(reply)).into_response()
+        let mut response = (StatusCode::OK, Json(reply)).into_response();
+        if let Some(after) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
+        }
+        response
     }
 }

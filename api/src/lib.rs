@@ -13,6 +13,7 @@ mod routes;
 mod secret;
 mod server;
 mod state;
+mod throttle;
 
 pub use audit_cli::audit;
 pub use auth::mint_token;

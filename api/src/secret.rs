@@ -33,7 +33,7 @@ pub fn load_or_create(args: &SecretArgs, data_dir: &Path) -> Result<Vec<u8>, Str
         }
         Err(_) => {}
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
+    infra::private_fs::create_dir(data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

@@ -9,13 +9,16 @@ use tokio::sync::watch;
 
 use crate::auth::Tokens;
 use infra::projector::Progress;
+use infra::read_store::Checkpoints;
 
 use crate::cli::{BackendArgs, RebuildArgs, ServeArgs};
 use crate::deploy::{self, BoxError};
 use crate::gateway;
+use crate::password::Passwords;
 use crate::routes::router;
 use crate::secret;
 use crate::state::{AppState, Inner};
+use crate::throttle::{Limits, Rate, Throttle};
 
 /// `parley serve`: runs until SIGINT/SIGTERM, then stops accepting,
 /// finishes in-flight requests, flushes and returns.
@@ -24,7 +27,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         return Err("the scale-out deployment needs --jwt-secret (PARLEY_JWT_SECRET), shared by every API node".into());
     }
     let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
-    let mut backend = deploy::api_backend(&args.backend).await?;
+    let (bar, progress) = rebuild_bar()?;
+    let mut backend = deploy::api_backend(&args.backend, Some(progress)).await?;
+    bar.finish_and_clear();
     let state = AppState(Arc::new(Inner {
         commands: backend.commands.clone(),
         store: backend.store.clone(),
@@ -37,6 +42,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         hub: Arc::default(),
         vault: backend.vault.clone(),
         progress: backend.progress.clone(),
+        passwords: Passwords::new(
+            args.passwords
+                .password_checks
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        ),
+        throttle: Throttle::new(Limits {
+            login_failures_per_address: Rate {
+                per_minute: args.passwords.login_failures_per_minute,
+            },
+            login_failures_per_user: Rate {
+                per_minute: args.passwords.user_login_failures_per_minute,
+            },
+            registrations_per_address: Rate {
+                per_minute: args.passwords.registrations_per_minute,
+            },
+        }),
     }));
 
     if let Some(tail) = backend.tail.take() {
@@ -44,9 +65,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(data_dir = %args.backend.data.data_dir.display(), "listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("no more requests in flight; closing");
     backend.shutdown().await;
     tracing::info!("stopped");
@@ -67,6 +91,20 @@ pub async fn work(args: BackendArgs, projector: bool) -> Result<(), BoxError> {
     worker.await?
 }
 
+/// A progress bar of a replay, and the projector's callback that moves it.
+fn rebuild_bar() -> Result<(indicatif::ProgressBar, Progress), BoxError> {
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events, {per_sec}, eta {eta}")
+            .map_err(|e| e.to_string())?,
+    );
+    let shown = bar.clone();
+    let progress: Progress = Arc::new(move |applied, total| {
+        shown.set_length(total);
+        shown.set_position(applied);
+    });
+    Ok((bar, progress))
+}
+
 async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     tokio::select! {
@@ -83,15 +121,7 @@ pub async fn rebuild(args: RebuildArgs) -> Result<(), BoxError> {
     let started = Instant::now();
     let (events, what) = match &args.projection {
         None => {
-            let bar = indicatif::ProgressBar::new(0).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events, {per_sec}, eta {eta}")
-                    .map_err(|e| e.to_string())?,
-            );
-            let shown = bar.clone();
-            let progress: Progress = Arc::new(move |applied, total| {
-                shown.set_length(total);
-                shown.set_position(applied);
-            });
+            let (bar, progress) = rebuild_bar()?;
             let events = deploy::rebuild(&args.backend, Some(progress)).await?;
             bar.finish_and_clear();
             (events, "read models".to_owned())
@@ -119,11 +149,31 @@ pub async fn rebuild(args: RebuildArgs) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Where `live` checkpoints are short of `replayed` ones, in words.
+fn behind(live: &Checkpoints, replayed: &Checkpoints) -> Option<String> {
+    let short: Vec<String> = replayed
+        .iter()
+        .filter_map(|(partition, &end)| {
+            let at = live.get(partition).copied().unwrap_or(0);
+            (at < end).then(|| format!("partition {partition} at offset {at} of {end}"))
+        })
+        .collect();
+    (!short.is_empty()).then(|| short.join(", "))
+}
+
 /// `parley verify`: a fresh replay into a scratch store, compared with the
 /// live read models document by document.
 pub async fn verify(args: BackendArgs) -> Result<(), BoxError> {
     let started = Instant::now();
     let scratch = deploy::scratch(&args).await?;
+    if let Some(behind) = behind(&scratch.live.checkpoints().await?, &scratch.fresh.checkpoints().await?) {
+        scratch.discard().await?;
+        return Err(format!(
+            "the live read models are behind the log ({behind}): let the projector workers catch up \
+             (or run `parley rebuild`), then verify again"
+        )
+        .into());
+    }
     let mut differences = 0usize;
     let mut documents = 0usize;
     for (projection, collections) in projections::PROJECTIONS {

@@ -16,6 +16,8 @@ use crate::auth::Tokens;
 use crate::error::AppError;
 use crate::extract::RequestMeta;
 use crate::gateway::hub::Hub;
+use crate::password::Passwords;
+use crate::throttle::Throttle;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -38,6 +40,10 @@ pub struct Inner {
     /// Seals personal fields before commands go anywhere; opens them in
     /// replies.
     pub vault: Arc<Vault>,
+    /// Password hashing, with bounded concurrency.
+    pub passwords: Passwords,
+    /// Failed logins and registrations per client address and user.
+    pub throttle: Throttle,
 }
 
 impl std::ops::Deref for AppState {

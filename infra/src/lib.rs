@@ -4,6 +4,7 @@
 
 pub mod event_log;
 pub mod kafka;
+pub mod private_fs;
 pub mod progress;
 pub mod projector;
 pub mod read_store;

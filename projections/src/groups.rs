@@ -48,6 +48,31 @@ pub struct GroupDoc {
     pub notification_user_id: String,
 }
 
+impl GroupDoc {
+    /// A group as its creation makes it, with `member_count` members.
+    pub fn created(e: &events::group::GroupCreated, member_count: u32) -> Self {
+        GroupDoc {
+            group_id: e.group_id.clone(),
+            group_name: e.group_name.clone(),
+            notification: e.notification.clone(),
+            introduction: e.introduction.clone(),
+            face_url: e.face_url.clone(),
+            owner_user_id: e.owner_user_id.clone(),
+            create_time: e.create_time,
+            member_count,
+            ex: e.ex.clone(),
+            status: STATUS_NORMAL,
+            creator_user_id: e.creator_user_id.clone(),
+            group_type: e.group_type,
+            need_verification: e.need_verification,
+            look_member_info: e.look_member_info,
+            apply_member_friend: e.apply_member_friend,
+            notification_update_time: 0,
+            notification_user_id: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberDoc {
@@ -206,25 +231,8 @@ pub(crate) async fn project(
     };
     match event {
         DomainEvent::GroupCreated(e) => {
-            let group = GroupDoc {
-                group_id: e.group_id.clone(),
-                group_name: e.group_name.clone(),
-                notification: e.notification.clone(),
-                introduction: e.introduction.clone(),
-                face_url: e.face_url.clone(),
-                owner_user_id: e.owner_user_id.clone(),
-                create_time: e.create_time,
-                member_count: 0,
-                ex: e.ex.clone(),
-                status: STATUS_NORMAL,
-                creator_user_id: e.creator_user_id.clone(),
-                group_type: e.group_type,
-                need_verification: e.need_verification,
-                look_member_info: e.look_member_info,
-                apply_member_friend: e.apply_member_friend,
-                notification_update_time: 0,
-                notification_user_id: String::new(),
-            };
+            // Each joining member's event counts itself.
+            let group = GroupDoc::created(e, 0);
             let key = group_doc_id(docs.tenant(), group_id);
             docs.batch.put(GROUPS, key, &group)?;
         }

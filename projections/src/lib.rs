@@ -18,6 +18,15 @@ pub use batch::Batch;
 pub use project::{project, ProjectionError};
 pub use store::{list_prefix, prefix_end, Change, DocSource, StoreError};
 
+/// The format of the read models these projections build. A store stamped
+/// with another format (or none) is rebuilt from the log before it serves:
+/// read models are no truth, so a new format needs no migration.
+///
+/// 1. Unstamped: everything before the stamp.
+/// 2. A group's notification line is OpenIM's `n_<groupID>` (was
+///    `ng_<groupID>`).
+pub const FORMAT: u32 = 2;
+
 /// Collections read as per-owner lists with [`DocSource::scan_prefix`]
 /// (backends index them by list prefix).
 pub const LISTS: &[&str] = &[

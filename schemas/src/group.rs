@@ -4,7 +4,7 @@ use events::group::{ROLE_ADMIN, ROLE_MEMBER, ROLE_OWNER};
 use serde::Deserialize;
 
 use crate::limits::*;
-use crate::validate::{identifier, identifiers, max_chars, optional_max_chars, user_id, user_ids};
+use crate::validate::{identifier, identifiers, max_chars, new_id, optional_max_chars, user_id, user_ids};
 use crate::{FieldError, Pagination, Validate};
 
 fn group_id(field: &str, value: &str) -> Result<(), FieldError> {
@@ -89,7 +89,7 @@ impl Validate for CreateGroupReq {
         user_id("ownerUserID", &self.owner_user_id)?;
         let info = &self.group_info;
         if !info.group_id.is_empty() {
-            group_id("groupInfo.groupID", &info.group_id)?;
+            new_id("groupInfo.groupID", &info.group_id, GROUP_ID_MAX)?;
         }
         group_name("groupInfo.groupName", &info.group_name)?;
         max_chars("groupInfo.notification", &info.notification, GROUP_TEXT_MAX)?;

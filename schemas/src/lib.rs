@@ -14,4 +14,4 @@ mod validate;
 
 pub use envelope::ApiReply;
 pub use pagination::Pagination;
-pub use validate::{FieldError, Validate};
+pub use validate::{identifier, FieldError, Validate};

@@ -25,6 +25,11 @@ pub const GROUP_ID_MAX: usize = 64;
 pub const GROUP_TEXT_MAX: usize = 4096;
 /// The most members create_group may add besides the owner.
 pub const GROUP_INITIAL_MEMBERS_MAX: usize = 1000;
+/// Content types only the server emits (OpenIM's NotificationBegin to
+/// NotificationEnd: friend, user and group notifications, the revoke notice
+/// 2101, read receipts 2200): send_msg refuses them, so nobody can forge
+/// one.
+pub const SYSTEM_CONTENT_TYPES: std::ops::RangeInclusive<i32> = 1000..=5000;
 /// A message's `content`, serialized.
 pub const CONTENT_MAX_BYTES: usize = 64 * 1024;
 /// clientMsgID and conversationID.

@@ -60,6 +60,17 @@ impl Validate for SendMsgReq {
         if self.content_type <= 0 {
             return Err(FieldError::new("contentType", "must be a positive content type"));
         }
+        if SYSTEM_CONTENT_TYPES.contains(&self.content_type) {
+            return Err(FieldError::new(
+                "contentType",
+                format!(
+                    "{} is a notification or system notice ({}..={}), which only the server sends",
+                    self.content_type,
+                    SYSTEM_CONTENT_TYPES.start(),
+                    SYSTEM_CONTENT_TYPES.end()
+                ),
+            ));
+        }
         let Value::Object(content) = &self.content else {
             return Err(FieldError::new("content", "must be a JSON object"));
         };
@@ -294,6 +305,22 @@ mod tests {
             sender_nickname: String::new(),
             sender_face_url: String::new(),
             ex: String::new(),
+        }
+    }
+
+    #[test]
+    fn server_content_types_are_refused_and_the_ones_around_them_taken() {
+        let with_type = |content_type| SendMsgReq {
+            content_type,
+            ..text(json!({"content": "hi", "revokerUserID": "bob"}))
+        };
+        for refused in [1000, 1201, 1303, 1501, 2101, 2200, 5000] {
+            let err = with_type(refused).validate().unwrap_err();
+            assert_eq!(err.field, "contentType", "{refused}");
+            assert!(err.reason.contains("only the server sends"), "{refused}: {err}");
+        }
+        for taken in [102, 110, 999, 5001] {
+            assert_eq!(with_type(taken).validate(), Ok(()), "{taken}");
         }
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::limits::*;
-use crate::validate::{max_chars, optional_max_chars, user_id};
+use crate::validate::{max_chars, new_id, optional_max_chars, user_id};
 use crate::{FieldError, Validate};
 
 #[derive(Debug, Deserialize)]
@@ -21,7 +21,7 @@ pub struct SelfRegisterReq {
 
 impl Validate for SelfRegisterReq {
     fn validate(&self) -> Result<(), FieldError> {
-        user_id("userID", &self.user_id)?;
+        new_id("userID", &self.user_id, USER_ID_MAX)?;
         if self.nickname.is_empty() {
             return Err(FieldError::new("nickname", "must not be empty"));
         }

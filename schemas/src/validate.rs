@@ -52,6 +52,21 @@ pub(crate) fn user_id(field: &str, value: &str) -> Result<(), FieldError> {
     identifier(field, value, limits::USER_ID_MAX)
 }
 
+/// The ID of a new user or group: an identifier without `_`, so that the
+/// conversation IDs made of it (`si_<a>_<b>`, `n_<a>_<b>`, `n_<groupID>`)
+/// each name one conversation. IDs from before the rule keep working
+/// wherever an existing user or group is named.
+pub(crate) fn new_id(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    identifier(field, value, max)?;
+    if value.contains('_') {
+        return Err(FieldError::new(
+            field,
+            "must not contain '_' (it separates the parts of conversation IDs)",
+        ));
+    }
+    Ok(())
+}
+
 /// A list of user IDs: 1 to USERS_PER_QUERY_MAX distinct identifiers.
 pub(crate) fn user_ids(field: &str, ids: &[String]) -> Result<(), FieldError> {
     identifiers(field, ids, limits::USER_ID_MAX)
@@ -98,6 +113,21 @@ mod tests {
         assert!(identifier("userID", "a b", 64).is_err());
         assert!(identifier("userID", "a:b", 64).is_err());
         assert!(identifier("userID", "a\u{0}b", 64).is_err());
+    }
+
+    #[test]
+    fn new_ids_are_identifiers_without_underscores() {
+        assert!(new_id("userID", "user10001", 64).is_ok());
+        assert!(new_id("userID", "user-10.001@x", 64).is_ok());
+        assert_eq!(
+            new_id("userID", "a_c", 64),
+            Err(FieldError::new(
+                "userID",
+                "must not contain '_' (it separates the parts of conversation IDs)"
+            ))
+        );
+        assert!(new_id("userID", "a:b", 64).is_err());
+        assert!(new_id("userID", "", 64).is_err());
     }
 
     #[test]

@@ -200,3 +200,86 @@ fn as_of_v1(mut reply: serde_json::Value) -> serde_json::Value {
     }
     reply
 }
+
+/// A log written before new IDs lost `_`: its users keep working, and the
+/// two chats whose ID is `si_alice_bob_smith` (alice + bob_smith, and
+/// alice_bob + smith) stay apart, each with its own seqs.
+#[tokio::test]
+async fn legacy_ids_with_underscores_keep_working() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    use events::user::{PersonalData, UserRegistered};
+    use events::{DomainEvent, Envelope, EventMeta, StreamKey};
+    use infra::event_log::{AppendRequest, EmbeddedLog, EventLog};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ids = ["alice", "bob_smith", "alice_bob", "smith"];
+    let log = EmbeddedLog::open(dir.path()).unwrap();
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+    for id in ids {
+        let meta = EventMeta {
+            tenant_id: TENANT.into(),
+            actor_user_id: id.into(),
+            operation_id: format!("legacy-{id}"),
+            occurred_at: now_ms(),
+        };
+        let event = DomainEvent::UserRegistered(UserRegistered {
+            user_id: id.into(),
+            profile: PersonalData {
+                nickname: id.into(),
+                ..PersonalData::default()
+            },
+            password_hash: hash.clone(),
+            create_time: now_ms(),
+        });
+        let stream = StreamKey::user(TENANT, id).to_string();
+        let envelope = Envelope::new(uuid::Uuid::now_v7(), stream.clone(), 0, &meta, &event);
+        log.append(AppendRequest {
+            stream_key: stream,
+            expected_version: 0,
+            events: vec![envelope],
+        })
+        .await
+        .unwrap();
+    }
+    log.close().await;
+
+    let server = Server::start_in(dir.path(), &[]);
+    let mut tokens = Vec::new();
+    for id in ids {
+        tokens.push(server.login(id).await);
+    }
+    let send = |from: &str, to: &str, text: &str| {
+        json!({"sendID": from, "recvID": to, "groupID": "", "clientMsgID": "c-1", "senderPlatformID": 1,
+            "contentType": 101, "sessionType": 1, "content": {"content": text}})
+    };
+    let first = ok(server
+        .post(
+            "/msg/send_msg",
+            Some(&tokens[0]),
+            send("alice", "bob_smith", "for bob_smith"),
+        )
+        .await);
+    let second = ok(server
+        .post(
+            "/msg/send_msg",
+            Some(&tokens[2]),
+            send("alice_bob", "smith", "for smith"),
+        )
+        .await);
+    assert_eq!(first["conversationID"], "si_alice_bob_smith");
+    assert_eq!(second["conversationID"], "si_alice_bob_smith");
+    assert_eq!((first["seq"].clone(), second["seq"].clone()), (json!(1), json!(1)));
+    let texts = ["for bob_smith", "for bob_smith", "for smith", "for smith"];
+    for ((id, token), text) in ids.iter().zip(&tokens).zip(texts) {
+        let body = json!({"userID": id, "order": 0,
+            "seqRanges": [{"conversationID": "si_alice_bob_smith", "begin": 1, "end": 10, "num": 10}]});
+        let pulled = ok(server.post("/msg/pull_msg_by_seq", Some(token), body).await);
+        let msgs = &pulled["msgs"]["si_alice_bob_smith"]["Msgs"];
+        assert_eq!(msgs.as_array().unwrap().len(), 1, "{id}: {msgs}");
+        assert_eq!(msgs[0]["content"]["content"], text, "{id}");
+    }
+}

@@ -619,42 +619,27 @@ async fn with_friend_verification_only_friends_exchange_messages() {
     );
 }
 
-/// `si_alice_bob_smith` names both alice + bob_smith and alice_bob + smith:
-/// the two chats must stay apart all the same.
+/// `si_a_c_a_c_a` would name both a_c + a_c_a and a_c_a + c_a: IDs with
+/// `_` are refused for new users and groups, so every conversation ID names
+/// one conversation (data from before the rule: `embedded::legacy_ids_*`).
 #[tokio::test]
-async fn chats_whose_conversation_ids_look_alike_stay_apart() {
+async fn new_user_and_group_ids_may_not_hold_underscores() {
     let server = Server::start();
-    let [alice, bob_smith, alice_bob, smith] = users(&server, ["alice", "bob_smith", "alice_bob", "smith"]).await;
-    let first = ok(send(
-        &server,
-        &alice,
-        single_body("alice", "bob_smith", "for bob_smith", "c-1"),
-    )
-    .await);
-    let second = ok(send(
-        &server,
-        &alice_bob,
-        single_body("alice_bob", "smith", "for smith", "c-1"),
-    )
-    .await);
-    assert_eq!(first["conversationID"], "si_alice_bob_smith");
-    assert_eq!(second["conversationID"], "si_alice_bob_smith");
-    assert_eq!((first["seq"].clone(), second["seq"].clone()), (json!(1), json!(1)));
-    assert_ne!(
-        first["serverMsgID"], second["serverMsgID"],
-        "the same clientMsgID, two messages"
-    );
-    for (token, user, text) in [
-        (&alice, "alice", "for bob_smith"),
-        (&bob_smith, "bob_smith", "for bob_smith"),
-        (&alice_bob, "alice_bob", "for smith"),
-        (&smith, "smith", "for smith"),
-    ] {
-        let pulled = ok(pull(&server, token, pull_body(user, "si_alice_bob_smith", 1, 10, 10, 0)).await);
-        let msgs = &pulled["msgs"]["si_alice_bob_smith"]["Msgs"];
-        assert_eq!(msgs.as_array().unwrap().len(), 1, "{user}: {msgs}");
-        assert_eq!(msgs[0]["content"]["content"], text, "{user}");
+    for id in ["a_c_a", "a_c", "_", "c_"] {
+        let reply = server.register(id, "Someone").await;
+        assert_err(&reply, 1001, "userID: must not contain '_'");
     }
+    let owner = server.user("owner").await;
+    let body = json!({"ownerUserID": "owner", "memberUserIDs": [],
+        "groupInfo": {"groupID": "g_1", "groupName": "G", "groupType": 2}});
+    assert_err(
+        &server.post("/group/create_group", Some(&owner), body).await,
+        1001,
+        "groupInfo.groupID: must not contain '_'",
+    );
+    let [ac] = users(&server, ["ac"]).await;
+    let sent = ok(send(&server, &ac, single_body("ac", "owner", "hi", "c-1")).await);
+    assert_eq!(sent["conversationID"], "si_ac_owner");
 }
 
 /// Two members of a group may use the same clientMsgID: each gets its own

@@ -51,6 +51,8 @@ pub struct ConnectParams {
     token: String,
     #[serde(default, rename = "sendID")]
     send_id: String,
+    #[serde(default, rename = "platformID")]
+    platform_id: String,
     #[serde(default, rename = "operationID")]
     operation_id: String,
 }
@@ -94,6 +96,12 @@ fn authenticate(state: &AppState, params: &ConnectParams) -> Result<Caller, AppE
         return Err(AppError::args(format!(
             "sendID {:?} is not the token's user",
             params.send_id
+        )));
+    }
+    if params.platform_id != claims.platform_id.to_string() {
+        return Err(AppError::args(format!(
+            "platformID {:?} is not the token's platform ({})",
+            params.platform_id, claims.platform_id
         )));
     }
     Ok(Caller {

@@ -6,6 +6,8 @@ use axum::extract::State;
 use commands::group::{CreateGroup, GroupCommand, NewGroup};
 use commands::{Command, CommandError};
 use events::group::{GroupInfoSet, ROLE_ADMIN};
+use events::DomainEvent;
+use infra::write_side::{Executed, WriteError};
 use projections::groups::{self, GroupDoc, MemberDoc, RequestDoc};
 use projections::users::UserDoc;
 use schemas::group::*;
@@ -31,6 +33,21 @@ async fn execute(state: &AppState, caller: &Caller, command: GroupCommand) -> Re
 async fn unregistered(state: &AppState, caller: &Caller, user_ids: &[String]) -> Result<Vec<String>, AppError> {
     let found = profiles(state, &caller.meta.tenant, user_ids.to_vec()).await?;
     Ok(user_ids.iter().filter(|u| !found.contains_key(*u)).cloned().collect())
+}
+
+/// The group as its creation event made it, with its initial members.
+fn created_group(executed: &Executed) -> Result<GroupDoc, AppError> {
+    executed
+        .events
+        .iter()
+        .find_map(|envelope| match envelope.event() {
+            Ok(DomainEvent::GroupCreated(e)) => {
+                let members = u32::try_from(e.member_user_ids.len()).unwrap_or(u32::MAX);
+                Some(GroupDoc::created(&e, members))
+            }
+            _ => None,
+        })
+        .ok_or_else(|| AppError::internal("create_group stored no GroupCreated event"))
 }
 
 pub async fn create_group(
@@ -64,26 +81,26 @@ pub async fn create_group(
     };
     let generated = info.group_id.is_empty();
     let mut attempts = 0;
-    let position = loop {
+    let executed = loop {
         if generated {
             create.group_id = rand::random::<u64>().to_string();
         }
         attempts += 1;
         let command = Command::Group(GroupCommand::Create(create.clone()));
-        match state.execute(&caller.meta, caller.actor(), command).await {
-            Err(e) if generated && e.code == 1202 && attempts < GENERATED_ID_ATTEMPTS => continue,
+        match state.try_execute(&caller.meta, caller.actor(), command).await {
+            Err(WriteError::Rejected(e)) if generated && e.code() == 1202 && attempts < GENERATED_ID_ATTEMPTS => {
+                continue
+            }
             outcome => break outcome?,
         }
     };
-    let group = groups::group(state.reads(), &caller.meta.tenant, &create.group_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::internal(format!(
-                "group {} is created, but the read models do not show it yet; read it with get_groups_info",
-                create.group_id
-            ))
-        })?;
-    Ok(Reply::data(json!({ "groupInfo": group }))?.at(position))
+    let group = match groups::group(state.reads(), &caller.meta.tenant, &create.group_id).await? {
+        Some(group) => group,
+        // The read models lag (past --read-wait-ms): the group is created
+        // all the same, and its creation event says what it is.
+        None => created_group(&executed)?,
+    };
+    Ok(Reply::data(json!({ "groupInfo": group }))?.at(executed.position))
 }
 
 pub async fn set_group_info_ex(

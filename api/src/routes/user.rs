@@ -1,6 +1,8 @@
 //! `/user/*`: registration, login, profile.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use commands::user::UserCommand;
 use commands::{Actor, Command};
 use std::collections::BTreeSet;
@@ -11,11 +13,12 @@ use schemas::user::*;
 use super::Reply;
 use crate::error::AppError;
 use crate::extract::{ApiJson, Caller, RequestMeta};
-use crate::password;
 use crate::state::AppState;
+use crate::throttle::{Throttled, ThrottledBy};
 
 pub async fn self_register(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     meta: RequestMeta,
     ApiJson(req): ApiJson<SelfRegisterReq>,
 ) -> Result<Reply, AppError> {
@@ -32,7 +35,11 @@ pub async fn self_register(
     {
         return Err(commands::CommandError::AlreadyRegistered(req.user_id).into());
     }
-    let password_hash = password::hash(req.password).await?;
+    state
+        .throttle
+        .register(client.ip())
+        .map_err(|t| throttled("registrations", t))?;
+    let password_hash = state.passwords.hash(req.password).await?;
     let actor = Actor {
         user_id: req.user_id.clone(),
         is_admin: false,
@@ -50,6 +57,7 @@ pub async fn self_register(
 
 pub async fn self_login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     meta: RequestMeta,
     ApiJson(req): ApiJson<SelfLoginReq>,
 ) -> Result<Reply, AppError> {
@@ -57,8 +65,21 @@ pub async fn self_login(
     let stored = users::password_hash(state.reads(), &meta.tenant, &req.user_id)
         .await?
         .ok_or_else(|| AppError::new(1101, format!("user {} is not registered", req.user_id)))?;
-    if !password::verify(req.password, stored).await? {
-        return Err(AppError::no_permission("login refused"));
+    let attempt = state
+        .throttle
+        .login(&meta.tenant, &req.user_id, client.ip())
+        .map_err(|t| throttled("failed logins", t))?;
+    match state.passwords.verify(req.password, stored).await {
+        Ok(true) => state.throttle.release(attempt),
+        Ok(false) => {
+            state.throttle.failed(attempt);
+            return Err(AppError::no_permission("login refused"));
+        }
+        Err(e) => {
+            // Not checked (busy): no failure.
+            state.throttle.release(attempt);
+            return Err(e);
+        }
     }
     let token = state.tokens.issue(&req.user_id, req.platform_id, &meta.tenant)?;
     Reply::data(SelfLoginResp {
@@ -89,6 +110,15 @@ pub async fn update_user_info_ex(
     });
     let position = state.execute(&caller.meta, caller.actor(), command).await?;
     Ok(Reply::empty().at(position))
+}
+
+/// A throttled attempt's reply: 1010 with when to retry.
+fn throttled(what: &str, t: Throttled) -> AppError {
+    let by = match t.by {
+        ThrottledBy::Address => "from this address",
+        ThrottledBy::User => "for this user from this address",
+    };
+    AppError::too_many_requests(format!("too many {what} {by}"), t.retry_after)
 }
 
 /// Who is told of a user's profile changes: its friends and the members of

@@ -7,7 +7,7 @@
 //! use positional reads through an in-memory index of frame offsets.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -22,6 +22,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::frame::{self, Decoded};
 use super::{AppendRequest, EventLog, LogError};
+use crate::private_fs;
 
 /// The most requests one group commit takes.
 const MAX_GROUP: usize = 4096;
@@ -67,10 +68,11 @@ impl EmbeddedLog {
     /// tail left by a crash. Damage followed by intact frames is not a torn
     /// tail: opening fails rather than drop acknowledged events.
     pub fn open(dir: &Path) -> Result<Self, LogError> {
-        std::fs::create_dir_all(dir)?;
+        private_fs::create_dir(dir)?;
         let path = dir.join("events.log");
         let created = !path.exists();
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
+        let mut file = private_fs::options().read(true).append(true).create(true).open(&path)?;
+        private_fs::restrict(&file)?;
         if created {
             File::open(dir)?.sync_all()?;
         }
@@ -215,14 +217,23 @@ impl Writer {
                 continue;
             }
             let mut events = request.events;
-            for (i, event) in events.iter_mut().enumerate() {
+            let mut frames = Vec::new();
+            let mut frame_offsets = Vec::with_capacity(events.len());
+            let encoded = events.iter_mut().enumerate().try_for_each(|(i, event)| {
                 event.stream_key.clone_from(&request.stream_key);
                 event.stream_version = current + i as u64 + 1;
-                event.log_position = position;
-                position += 1;
-                offsets.push(self.len + buf.len() as u64);
-                frame::encode(event, &mut buf);
+                event.log_position = position + i as u64;
+                frame_offsets.push(self.len + (buf.len() + frames.len()) as u64);
+                frame::encode(event, &mut frames)
+            });
+            if let Err(e) = encoded {
+                // Written, it would be refused as corrupt at the next open.
+                let _ = reply.send(Err(LogError::TooLarge(e)));
+                continue;
             }
+            position += events.len() as u64;
+            buf.extend_from_slice(&frames);
+            offsets.extend(frame_offsets);
             versions.insert(request.stream_key, current + events.len() as u64);
             accepted.push((reply, events));
         }

@@ -6,15 +6,29 @@ use events::Envelope;
 
 pub const MAGIC: u32 = 0x5052_4c59; // "PRLY"
 pub const HEADER_LEN: usize = 12;
-/// Larger frames are treated as corrupt rather than allocated.
+/// The largest payload a frame holds: encoding refuses larger events, and
+/// decoding treats a larger length as corrupt rather than allocating it.
 pub const MAX_PAYLOAD: usize = 16 << 20;
 
-pub fn encode(envelope: &Envelope, out: &mut Vec<u8>) {
+/// An event that no frame can hold.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an event of {len} bytes is larger than the {MAX_PAYLOAD} bytes a log frame holds")]
+pub struct TooLarge {
+    pub len: usize,
+}
+
+/// Appends the frame of `envelope` to `out`; `out` is unchanged if the
+/// event is too large to be read back.
+pub fn encode(envelope: &Envelope, out: &mut Vec<u8>) -> Result<(), TooLarge> {
     let payload = serde_json::to_vec(envelope).expect("envelopes serialize to JSON");
+    if payload.len() > MAX_PAYLOAD {
+        return Err(TooLarge { len: payload.len() });
+    }
     out.extend_from_slice(&MAGIC.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
+    Ok(())
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -86,7 +100,7 @@ mod tests {
     #[test]
     fn a_frame_decodes_to_its_payload() {
         let mut buf = Vec::new();
-        encode(&sample(), &mut buf);
+        encode(&sample(), &mut buf).unwrap();
         let Decoded::Frame { payload, len } = decode(&buf) else {
             panic!("not a frame")
         };
@@ -97,7 +111,7 @@ mod tests {
     #[test]
     fn every_truncation_is_incomplete_and_every_bit_flip_is_detected() {
         let mut buf = Vec::new();
-        encode(&sample(), &mut buf);
+        encode(&sample(), &mut buf).unwrap();
         for cut in 0..buf.len() {
             assert_eq!(decode(&buf[..cut]), Decoded::Incomplete, "cut at {cut}");
         }
@@ -108,11 +122,32 @@ mod tests {
         }
     }
 
+    fn sample_of_payload_len(len: usize) -> Envelope {
+        let mut envelope = sample();
+        let base = serde_json::to_vec(&envelope).unwrap().len();
+        envelope.operation_id.push_str(&"x".repeat(len - base));
+        assert_eq!(serde_json::to_vec(&envelope).unwrap().len(), len);
+        envelope
+    }
+
+    #[test]
+    fn the_largest_readable_event_is_encoded_and_a_larger_one_refused() {
+        let mut buf = Vec::new();
+        encode(&sample_of_payload_len(MAX_PAYLOAD), &mut buf).unwrap();
+        assert!(matches!(decode(&buf), Decoded::Frame { len, .. } if len == buf.len()));
+        let mut out = b"earlier".to_vec();
+        assert_eq!(
+            encode(&sample_of_payload_len(MAX_PAYLOAD + 1), &mut out),
+            Err(TooLarge { len: MAX_PAYLOAD + 1 })
+        );
+        assert_eq!(out, b"earlier", "a refused event leaves the buffer as it was");
+    }
+
     #[test]
     fn intact_frames_are_found_after_garbage() {
         let mut buf = vec![0xAB; 37];
         assert!(!any_intact_frame(&buf));
-        encode(&sample(), &mut buf);
+        encode(&sample(), &mut buf).unwrap();
         assert!(any_intact_frame(&buf));
     }
 }

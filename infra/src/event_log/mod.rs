@@ -9,6 +9,7 @@ use events::Envelope;
 use tokio::sync::watch;
 
 pub use embedded::EmbeddedLog;
+pub use frame::TooLarge;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -22,6 +23,8 @@ pub enum LogError {
     Failed(String),
     #[error("event log is closed")]
     Closed,
+    #[error(transparent)]
+    TooLarge(#[from] frame::TooLarge),
 }
 
 /// Events of one decision scope to append atomically.

@@ -25,10 +25,14 @@ use tokio::sync::Notify;
 
 use super::overlay::{merge, Bytes, Changes, Overlay};
 use super::{Checkpoints, ReadStore};
+use crate::private_fs;
 
 const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
 /// Checkpoints, keyed by log partition.
 const CHECKPOINTS: TableDefinition<u32, u64> = TableDefinition::new("checkpoints");
+/// The store's stamp: `format` -> the read-model format it was built in.
+const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
+const FORMAT_KEY: &str = "format";
 
 /// The longest a commit waits in memory before the flusher writes it.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
@@ -102,8 +106,12 @@ fn parse(bytes: &[u8]) -> Result<Value, StoreError> {
 
 impl EmbeddedStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(store_err)?;
-        let db = Database::create(dir.join("read-models.redb")).map_err(store_err)?;
+        private_fs::create_dir(dir).map_err(store_err)?;
+        let path = dir.join("read-models.redb");
+        let db = Database::create(&path).map_err(store_err)?;
+        // redb creates its file without a mode; the 0700 dir kept it private
+        // until now.
+        private_fs::restrict_path(&path).map_err(store_err)?;
         create_tables(&db)?;
         let checkpoints = stored_checkpoints(&db)?;
         let inner = Arc::new(Inner {
@@ -205,6 +213,7 @@ fn create_tables(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_write().map_err(store_err)?;
     txn.open_table(DOCS).map_err(store_err)?;
     txn.open_table(CHECKPOINTS).map_err(store_err)?;
+    txn.open_table(META).map_err(store_err)?;
     txn.commit().map_err(store_err)
 }
 
@@ -362,6 +371,7 @@ impl ReadStore for EmbeddedStore {
             let txn = db.begin_write().map_err(store_err)?;
             txn.delete_table(DOCS).map_err(store_err)?;
             txn.delete_table(CHECKPOINTS).map_err(store_err)?;
+            txn.delete_table(META).map_err(store_err)?;
             txn.commit().map_err(store_err)?;
             create_tables(db)?;
             store.overlay_mut().clear();
@@ -390,6 +400,30 @@ impl ReadStore for EmbeddedStore {
                 found.push((k.value()[skip..].to_owned(), parse(bytes.value())?));
             }
             Ok(found)
+        })
+        .await
+    }
+
+    async fn format(&self) -> Result<Option<u32>, StoreError> {
+        let store = self.clone();
+        blocking(move || {
+            let txn = store.inner.db.begin_read().map_err(store_err)?;
+            let table = txn.open_table(META).map_err(store_err)?;
+            Ok(table.get(FORMAT_KEY).map_err(store_err)?.map(|v| v.value()))
+        })
+        .await
+    }
+
+    async fn set_format(&self, format: u32) -> Result<(), StoreError> {
+        self.flush().await?;
+        let store = self.clone();
+        blocking(move || {
+            let txn = store.inner.db.begin_write().map_err(store_err)?;
+            txn.open_table(META)
+                .map_err(store_err)?
+                .insert(FORMAT_KEY, format)
+                .map_err(store_err)?;
+            txn.commit().map_err(store_err)
         })
         .await
     }

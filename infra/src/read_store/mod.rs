@@ -47,6 +47,14 @@ pub trait ReadStore: DocSource {
     /// Replaces a whole collection with `docs`; checkpoints are untouched.
     async fn replace(&self, collection: &str, docs: Vec<(String, Value)>) -> Result<(), StoreError>;
 
+    /// The read-model format ([`projections::FORMAT`]) the store was built
+    /// in; `None` for an empty store or one from before formats were
+    /// stamped. [`ReadStore::reset`] drops the stamp.
+    async fn format(&self) -> Result<Option<u32>, StoreError>;
+
+    /// Stamps the store as built in `format` (after a whole replay).
+    async fn set_format(&self, format: u32) -> Result<(), StoreError>;
+
     /// Upcast to the query interface.
     fn as_source(&self) -> &dyn DocSource;
 }

@@ -18,6 +18,9 @@ use serde_json::Value;
 use super::{Checkpoints, ReadStore};
 
 const CHECKPOINTS: &str = "_checkpoints";
+/// The store's stamp: `{_id: "format", version}`, the read-model format it
+/// was built in (dropped with the database by a reset).
+const META: &str = "_meta";
 const ATTEMPTS: usize = 20;
 
 #[derive(Clone)]
@@ -303,6 +306,24 @@ impl ReadStore for MongoStore {
         if !inserts.is_empty() {
             target.insert_many(inserts).await.map_err(store_err)?;
         }
+        Ok(())
+    }
+
+    async fn format(&self) -> Result<Option<u32>, StoreError> {
+        let stamp = self
+            .docs(META)
+            .find_one(doc! {"_id": "format"})
+            .await
+            .map_err(store_err)?;
+        Ok(stamp.and_then(|d| u32::try_from(d.get_i64("version").ok()?).ok()))
+    }
+
+    async fn set_format(&self, format: u32) -> Result<(), StoreError> {
+        self.docs(META)
+            .update_one(doc! {"_id": "format"}, doc! {"$set": {"version": i64::from(format)}})
+            .upsert(true)
+            .await
+            .map_err(store_err)?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 //! torn erasure was meant to destroy the key anyway.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use async_trait::async_trait;
 
 use super::{Key, KeyStore, Owner, Stored, VaultError};
+use crate::private_fs;
 
 const SLOT: usize = 128;
 const LIVE: u8 = 1;
@@ -80,13 +81,14 @@ impl FileKeyStore {
 
     fn open_blocking(path: &Path) -> Result<Self, VaultError> {
         let existed = path.exists();
-        let mut file = OpenOptions::new()
+        let mut file = private_fs::options()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(path)
             .map_err(|e| VaultError(format!("{}: {e}", path.display())))?;
+        private_fs::restrict(&file).map_err(io_err)?;
         if !existed {
             if let Some(dir) = path.parent() {
                 File::open(dir).and_then(|d| d.sync_all()).map_err(io_err)?;

@@ -51,12 +51,17 @@ pub fn pair_conversation_id(one: &str, other: &str) -> String {
     format!("n_{a}_{b}")
 }
 
-/// A group's notifications to its members: `ng_<groupID>`, one seq line
-/// that each member sees while a member. (Not OpenIM's `n_<groupID>`: IDs
-/// may hold `_`, so group `alice_bob` would share `n_alice_bob` with the
-/// pair alice, bob.)
+/// A group's notifications to its members: OpenIM's `n_<groupID>`, one
+/// seq line that each member sees while a member. New group and user IDs
+/// hold no `_`, so it cannot equal a pair's `n_<a>_<b>`; a group whose ID
+/// holds `_` (created before that rule) keeps `ng_<groupID>`, since
+/// `n_alice_bob` could be the line of the pair alice, bob.
 pub fn group_conversation_id(group_id: &str) -> String {
-    format!("ng_{group_id}")
+    if group_id.contains('_') {
+        format!("ng_{group_id}")
+    } else {
+        format!("n_{group_id}")
+    }
 }
 
 /// A group's join applications and their answers, told to the owner, the

@@ -210,12 +210,12 @@ fn initial_members_see_the_creation_and_a_later_one_from_its_entry_to_its_kick()
         (3, MEMBER_KICKED),
         (4, MEMBER_INVITED),
     ];
-    assert_eq!(store.seen("owner", "ng_g1"), all);
-    assert_eq!(store.seen("admin", "ng_g1"), all);
-    assert_eq!(store.seen("late", "ng_g1"), all[1..3]);
-    assert_eq!(store.seen("later", "ng_g1"), all[3..]);
+    assert_eq!(store.seen("owner", "n_g1"), all);
+    assert_eq!(store.seen("admin", "n_g1"), all);
+    assert_eq!(store.seen("late", "n_g1"), all[1..3]);
+    assert_eq!(store.seen("later", "n_g1"), all[3..]);
     // The creation notice names both initial members and counts them.
-    let created = block_on(notifications(&store, TENANT, "ng_g1", &[1])).unwrap();
+    let created = block_on(notifications(&store, TENANT, "n_g1", &[1])).unwrap();
     let detail: Value = serde_json::from_str(created[0].content["detail"].as_str().unwrap()).unwrap();
     assert_eq!(detail["memberUserIDs"], serde_json::json!(["owner", "admin"]));
     assert_eq!(detail["group"]["memberCount"], 2);
@@ -235,8 +235,8 @@ fn a_join_right_after_the_creation_is_told_as_its_own_notice() {
             ],
         )
         .given(group, "owner", vec![joined("g1", "carol", ROLE_MEMBER, "owner")]);
-    assert_eq!(store.seen("owner", "ng_g1"), [(1, GROUP_CREATED), (2, MEMBER_INVITED)]);
-    assert_eq!(store.seen("carol", "ng_g1"), [(2, MEMBER_INVITED)]);
+    assert_eq!(store.seen("owner", "n_g1"), [(1, GROUP_CREATED), (2, MEMBER_INVITED)]);
+    assert_eq!(store.seen("carol", "n_g1"), [(2, MEMBER_INVITED)]);
 }
 
 #[test]

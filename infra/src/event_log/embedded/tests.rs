@@ -175,3 +175,21 @@ async fn readers_are_woken_by_new_events() {
     writer.await.unwrap().unwrap();
     assert_eq!(nicknames(&log.read(1, 1).await.unwrap()), ["a1"]);
 }
+
+#[tokio::test]
+async fn an_event_too_large_to_read_back_is_refused_and_the_log_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EmbeddedLog::open(dir.path()).unwrap();
+    log.append(request("alice", 0, &["a1"])).await.unwrap();
+    let huge = "x".repeat(frame::MAX_PAYLOAD);
+    let err = log
+        .append(request("alice", 1, &["a2", huge.as_str()]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LogError::TooLarge(_)), "{err}");
+    let after = log.append(request("alice", 1, &["a2"])).await.unwrap();
+    assert_eq!((after[0].log_position, after[0].stream_version), (2, 2));
+    log.close().await;
+    let reopened = EmbeddedLog::open(dir.path()).unwrap();
+    assert_eq!(nicknames(&reopened.read(1, 10).await.unwrap()), ["a1", "a2"]);
+}
