@@ -82,6 +82,14 @@ impl Ws {
         let (stream, _) = tokio_tungstenite::connect_async(ws_url(server, token, user))
             .await
             .expect("websocket connect");
+        Ws::from_stream(stream, user)
+    }
+
+    /// A session of `user` on a socket connected some other way.
+    pub fn from_stream(
+        stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        user: &str,
+    ) -> Ws {
         Ws {
             stream,
             user: user.to_owned(),

@@ -163,8 +163,8 @@ async fn a_server_on_a_v1_log_answers_as_before() {
         .await);
     // A v1 creation names no initial member, so each initial member's join
     // is a notice of its own (created, alice, bob, carol): bob sees from his.
-    assert_eq!(newest["minSeqs"]["ng_g1"], 3, "{newest}");
-    assert_eq!(newest["maxSeqs"]["ng_g1"], 4, "{newest}");
+    assert_eq!(newest["minSeqs"]["n_g1"], 3, "{newest}");
+    assert_eq!(newest["maxSeqs"]["n_g1"], 4, "{newest}");
     let range = json!({"conversationID": "n_alice_bob", "begin": 1, "end": 10, "num": 10});
     let pulled = ok(server
         .post(
@@ -282,4 +282,132 @@ async fn legacy_ids_with_underscores_keep_working() {
         assert_eq!(msgs.as_array().unwrap().len(), 1, "{id}: {msgs}");
         assert_eq!(msgs[0]["content"]["content"], text, "{id}");
     }
+}
+
+/// Under umask 022 the data dir is 0700 and every file in it 0600 (the log
+/// holds password hashes); an older data dir is narrowed at start.
+#[tokio::test]
+async fn the_data_dir_is_the_owners_only() {
+    // SAFETY: umask has no memory effects; 022 is what most shells set.
+    unsafe { libc::umask(0o022) };
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    // No --jwt-secret: the generated one is a file of the dir too.
+    let server = Server::start_with(&dir, &[]);
+    server.user("alice").await;
+    assert!(server.stop().success());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let files = ["events.log", "read-models.redb", "personal-keys", "jwt-secret"];
+    let check = || {
+        assert_eq!(mode(&dir), 0o700, "data dir");
+        for file in files {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
+    };
+    check();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for file in files {
+        std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let server = Server::start_with(&dir, &[]);
+    server.login("alice").await;
+    assert!(server.stop().success());
+    for file in ["events.log", "read-models.redb", "personal-keys"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file} after a restart");
+    }
+    assert_eq!(mode(&dir), 0o700, "data dir after a restart");
+}
+
+/// Right after a `kill -9` the read models are behind the log (they are
+/// flushed lazily); `parley verify` catches them up first, as `serve`
+/// would, instead of reporting every unflushed document missing.
+#[tokio::test]
+async fn verify_right_after_a_crash_catches_up_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start_in(dir.path(), &[]));
+    let load = Load::start(&server, 4);
+    load.progress(30, Duration::from_secs(30)).await;
+    server.kill(Role::Api, 0);
+    load.stop().await;
+    let out = parley()
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("identical"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Read models stamped with another format are rebuilt from the log when
+/// the server starts, and answer as before (here: a data dir whose
+/// group notification line was still `ng_<groupID>`).
+#[tokio::test]
+async fn read_models_of_another_format_are_rebuilt_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &[]);
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    let body = json!({"ownerUserID": "alice", "memberUserIDs": ["bob"],
+        "groupInfo": {"groupID": "g1", "groupName": "Team", "groupType": 2}});
+    ok(server.post("/group/create_group", Some(&alice), body).await);
+    let before = newest_of_bob(&server, &bob).await;
+    assert_eq!(before["maxSeqs"]["n_g1"], 1, "{before}");
+    assert!(server.stop().success());
+
+    // Make it look like a store of format 1 whose line was ng_g1.
+    let meta: redb::TableDefinition<&str, u32> = redb::TableDefinition::new("meta");
+    let docs: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("docs");
+    {
+        let db = redb::Database::open(dir.path().join("read-models.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            assert_eq!(
+                redb::ReadableTable::get(&txn.open_table(meta).unwrap(), "format")
+                    .unwrap()
+                    .unwrap()
+                    .value(),
+                2
+            );
+            txn.open_table(meta).unwrap().insert("format", 1).unwrap();
+            let mut table = txn.open_table(docs).unwrap();
+            let keys: Vec<String> = redb::ReadableTable::iter(&table)
+                .unwrap()
+                .map(|e| e.unwrap().0.value().to_owned())
+                .filter(|k| k.contains("n_g1"))
+                .collect();
+            assert!(!keys.is_empty());
+            for key in keys {
+                let value = redb::ReadableTable::get(&table, key.as_str())
+                    .unwrap()
+                    .unwrap()
+                    .value()
+                    .to_vec();
+                table.remove(key.as_str()).unwrap();
+                let old = key.replace("n_g1", "ng_g1");
+                let value = String::from_utf8(value).unwrap().replace("n_g1", "ng_g1");
+                table.insert(old.as_str(), value.as_bytes()).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+    let server = Server::start_in(dir.path(), &[]);
+    assert_eq!(newest_of_bob(&server, &bob).await, before);
+    assert!(server.stop().success());
+    let db = redb::Database::open(dir.path().join("read-models.redb")).unwrap();
+    let txn = db.begin_read().unwrap();
+    let stamp = redb::ReadableTable::get(&txn.open_table(meta).unwrap(), "format")
+        .unwrap()
+        .unwrap()
+        .value();
+    assert_eq!(stamp, 2);
+}
+
+async fn newest_of_bob(server: &Server, token: &str) -> serde_json::Value {
+    ok(server
+        .post("/msg/newest_seq", Some(token), json!({"userID": "bob"}))
+        .await)
 }

@@ -243,7 +243,7 @@ async fn group_notifications_follow_membership_and_applications_stay_with_manage
     let mut members = Ws::connect(&server, &member, "member").await;
     let mut applicants = Ws::connect(&server, &applicant, "applicant").await;
     let mut outsiders = Ws::connect(&server, &outsider, "outsider").await;
-    const G: &str = "ng_g1";
+    const G: &str = "n_g1";
     const APPLY: &str = "na_g1";
 
     let create = json!({"ownerUserID": "owner", "adminUserIDs": ["admin"], "memberUserIDs": ["member"],
@@ -491,7 +491,7 @@ async fn an_offline_user_catches_up_exactly() {
     create_group(&server, &alice, "alice", "g1", &[], &["bob"]).await;
     let mut bobs = Ws::connect(&server, &bob, "bob").await;
     let newest = bobs.request(WS_NEWEST_SEQ, json!({"userID": "bob"})).await;
-    let seen = newest["data"]["maxSeqs"]["ng_g1"].as_u64().unwrap();
+    let seen = newest["data"]["maxSeqs"]["n_g1"].as_u64().unwrap();
     assert_eq!(seen, 1, "{newest}");
     drop(bobs);
 
@@ -501,13 +501,13 @@ async fn an_offline_user_catches_up_exactly() {
     }
     let mut bobs = Ws::connect(&server, &bob, "bob").await;
     let newest = bobs.request(WS_NEWEST_SEQ, json!({"userID": "bob"})).await;
-    let max = newest["data"]["maxSeqs"]["ng_g1"].as_u64().unwrap();
+    let max = newest["data"]["maxSeqs"]["n_g1"].as_u64().unwrap();
     assert_eq!(max, seen + 5, "{newest}");
-    let range = json!({"conversationID": "ng_g1", "begin": seen + 1, "end": max, "num": 100});
+    let range = json!({"conversationID": "n_g1", "begin": seen + 1, "end": max, "num": 100});
     let pulled = bobs
         .request(WS_PULL, json!({"userID": "bob", "seqRanges": [range]}))
         .await;
-    let msgs = pulled["data"]["notificationMsgs"]["ng_g1"]["Msgs"]
+    let msgs = pulled["data"]["notificationMsgs"]["n_g1"]["Msgs"]
         .as_array()
         .unwrap()
         .clone();
@@ -521,5 +521,5 @@ async fn an_offline_user_catches_up_exactly() {
         })
         .collect();
     assert_eq!(names, ["one", "two", "three", "four", "five"]);
-    assert_eq!(pulled["data"]["notificationMsgs"]["ng_g1"]["isEnd"], true);
+    assert_eq!(pulled["data"]["notificationMsgs"]["n_g1"]["isEnd"], true);
 }

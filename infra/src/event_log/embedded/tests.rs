@@ -123,7 +123,7 @@ async fn a_torn_tail_is_cut_off_and_the_log_goes_on() {
     let third_at = log_of_three(dir.path()).await;
     let path = dir.path().join("events.log");
     let len = std::fs::metadata(&path).unwrap().len();
-    let file = OpenOptions::new().write(true).open(&path).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(len - 5).unwrap();
 
     let log = EmbeddedLog::open(dir.path()).unwrap();
