@@ -210,7 +210,7 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct PasswordArgs {
     /// Password hashes (argon2id, 19 MiB each) that run at once; more
-    /// requests wait (up to 32 per hash, at most 10 s) or are refused with
+    /// requests wait (up to 256 per hash, at most 10 s) or are refused with
     /// 1010. Default: the number of CPUs.
     #[arg(long, env = "PARLEY_PASSWORD_CHECKS")]
     pub password_checks: Option<usize>,

@@ -1,15 +1,16 @@
 //! Throttles for what costs a password hash: failed logins per client
 //! address and per user, registrations per client address. Token buckets:
 //! a bucket of `per_minute` tokens refills one token every `60 s /
-//! per_minute`; an attempt takes a token and a throttled one is refused with
-//! the time until the next token.
+//! per_minute`; an attempt needs a token, and a throttled one is refused
+//! with the time until the next token.
 //!
-//! A login takes a token from its address and from its user, and a
-//! successful one gives both back, so only failures count. A user whose
-//! bucket is empty is refused only to addresses that failed for that user in
-//! the last `FAILURE_MEMORY`: an attacker guessing from a few addresses is
-//! held to the user's rate, while the real user, from an address that did
-//! not fail for it, still gets in. Memory is bounded: buckets that have
+//! Only a failed login pays: a token of its address and one of its user.
+//! Guesses in flight together all pay when they fail, into debt, so a burst
+//! buys a longer wait and the average rate holds. A user whose bucket is
+//! empty is refused only to addresses that failed for that user in the last
+//! `FAILURE_MEMORY`: an attacker guessing from a few addresses is held to the
+//! user's rate, while the real user, from an address that did not fail for
+//! it, still gets in. Memory is bounded: buckets that have
 //! refilled and failures older than `FAILURE_MEMORY` are forgotten, and at
 //! most `MAX_TRACKED` of each kind are kept.
 
@@ -146,14 +147,11 @@ pub enum ThrottledBy {
     User,
 }
 
-/// A login let through: what it took, given back if the password was right.
+/// A login let through: who tries for whom, to charge if it fails.
 #[derive(Debug)]
-#[must_use = "a login attempt is settled with release or failed"]
 pub struct LoginAttempt {
     address: IpAddr,
     user: UserKey,
-    /// Whether it took one of the user's tokens.
-    took_user_token: bool,
 }
 
 type UserKey = (String, String);
@@ -215,66 +213,46 @@ impl Throttle {
 
     fn login_at(&self, tenant: &str, user: &str, address: IpAddr, now: Instant) -> Result<LoginAttempt, Throttled> {
         let mut by_address = lock(&self.logins_by_address);
-        let mut by_user = lock(&self.logins_by_user);
-        let key = (tenant.to_owned(), user.to_owned());
-        let mut from = by_address.get(&address, now);
-        let mut of = by_user.get(&key, now);
+        let from = by_address.get(&address, now);
         if by_address.enabled() && from.tokens < 1.0 {
             return Err(Throttled {
                 retry_after: from.wait(by_address.rate),
                 by: ThrottledBy::Address,
             });
         }
-        let take_user = by_user.enabled() && of.tokens >= 1.0;
-        if by_user.enabled() && !take_user && lock(&self.failures).recent(&(key.clone(), address), now) {
+        let mut by_user = lock(&self.logins_by_user);
+        let key = (tenant.to_owned(), user.to_owned());
+        let of = by_user.get(&key, now);
+        if by_user.enabled() && of.tokens < 1.0 && lock(&self.failures).recent(&(key.clone(), address), now) {
             return Err(Throttled {
                 retry_after: of.wait(by_user.rate),
                 by: ThrottledBy::User,
             });
         }
-        if by_address.enabled() {
-            from.tokens -= 1.0;
-            by_address.put(address, from, now);
-        }
-        if take_user {
-            of.tokens -= 1.0;
-            by_user.put(key.clone(), of, now);
-        }
-        Ok(LoginAttempt {
-            address,
-            user: key,
-            took_user_token: take_user,
-        })
+        Ok(LoginAttempt { address, user: key })
     }
 
-    /// The password was right (or was not checked): the attempt costs
-    /// nothing.
-    pub fn release(&self, attempt: LoginAttempt) {
-        self.give_back(attempt, Instant::now());
-    }
-
-    fn give_back(&self, attempt: LoginAttempt, now: Instant) {
-        let mut by_address = lock(&self.logins_by_address);
-        if by_address.enabled() {
-            let mut from = by_address.get(&attempt.address, now);
-            from.tokens += 1.0;
-            by_address.put(attempt.address, from, now);
-        }
-        if attempt.took_user_token {
-            let mut by_user = lock(&self.logins_by_user);
-            let mut of = by_user.get(&attempt.user, now);
-            of.tokens += 1.0;
-            by_user.put(attempt.user, of, now);
-        }
-    }
-
-    /// The password was wrong: the tokens stay taken, and the address is
-    /// suspect for the user.
+    /// The password was wrong: the address and the user each pay a token
+    /// (going into debt if guesses were in flight together, so a burst is
+    /// paid for with a longer wait), and the address is suspect for the
+    /// user. A right password costs nothing: drop the attempt.
     pub fn failed(&self, attempt: LoginAttempt) {
         self.failed_at(attempt, Instant::now());
     }
 
     fn failed_at(&self, attempt: LoginAttempt, now: Instant) {
+        let mut by_address = lock(&self.logins_by_address);
+        if by_address.enabled() {
+            let mut from = by_address.get(&attempt.address, now);
+            from.tokens -= 1.0;
+            by_address.put(attempt.address, from, now);
+        }
+        let mut by_user = lock(&self.logins_by_user);
+        if by_user.enabled() {
+            let mut of = by_user.get(&attempt.user, now);
+            of.tokens -= 1.0;
+            by_user.put(attempt.user.clone(), of, now);
+        }
         lock(&self.failures).record((attempt.user, attempt.address), now);
     }
 
@@ -343,17 +321,34 @@ mod tests {
         let t = throttle(3, 3, 0);
         let now = Instant::now();
         for _ in 0..100 {
-            let attempt = t.login_at("1000", "alice", REAL_USER, now).unwrap();
-            t.give_back(attempt, now);
+            t.login_at("1000", "alice", REAL_USER, now).unwrap();
         }
         assert!(t.logins_by_address.lock().unwrap().by_key.is_empty());
         assert!(t.logins_by_user.lock().unwrap().by_key.is_empty());
     }
 
     #[test]
+    fn guesses_in_flight_together_pay_with_a_longer_wait() {
+        let t = throttle(10, 1000, 0);
+        let now = Instant::now();
+        let burst: Vec<_> = (0..30)
+            .map(|i| t.login_at("1000", &format!("u{i}"), ATTACKER, now).unwrap())
+            .collect();
+        for attempt in burst {
+            t.failed_at(attempt, now);
+        }
+        // 30 failures against a burst of 10: 20 in debt, 21 tokens to wait.
+        let refused = fail(&t, "u0", ATTACKER, now).unwrap_err();
+        assert_eq!(refused.retry_after, Duration::from_secs(6 * 21));
+        assert!(fail(&t, "u0", ATTACKER, now + Duration::from_secs(6 * 21 - 1)).is_err());
+        fail(&t, "u0", ATTACKER, now + Duration::from_secs(6 * 21)).unwrap();
+    }
+
+    #[test]
     fn a_guessed_user_is_held_to_its_rate_but_the_real_user_still_gets_in() {
         let t = throttle(100, 5, 0);
         let now = Instant::now();
+        let at = |s: u64| now + Duration::from_secs(s);
         for _ in 0..5 {
             fail(&t, "alice", ATTACKER, now).unwrap();
         }
@@ -363,24 +358,21 @@ mod tests {
         // Other users are not affected; the attacker's address failed for
         // alice, so she stays closed to it but for one guess per token.
         fail(&t, "bob", ATTACKER, now).unwrap();
-        assert!(fail(&t, "alice", ATTACKER, now + Duration::from_secs(11)).is_err());
-        fail(&t, "alice", ATTACKER, now + Duration::from_secs(12)).unwrap();
-        assert!(fail(&t, "alice", ATTACKER, now + Duration::from_secs(13)).is_err());
+        assert!(fail(&t, "alice", ATTACKER, at(11)).is_err());
+        fail(&t, "alice", ATTACKER, at(12)).unwrap();
+        assert!(fail(&t, "alice", ATTACKER, at(13)).is_err());
         // A new address gets one guess, then is held like the first.
-        fail(&t, "alice", OTHER, now).unwrap();
-        assert!(fail(&t, "alice", OTHER, now).is_err());
+        fail(&t, "alice", OTHER, at(13)).unwrap();
+        assert!(fail(&t, "alice", OTHER, at(13)).is_err());
         // The real user, from an address that did not fail for her, gets in
         // throughout the attack.
-        for later in [1, 5, 13] {
-            let at = now + Duration::from_secs(later);
-            let attempt = t.login_at("1000", "alice", REAL_USER, at).unwrap();
-            t.give_back(attempt, at);
+        for later in [14, 20, 30] {
+            t.login_at("1000", "alice", REAL_USER, at(later)).unwrap();
         }
         // After a typo of her own, she waits for one of her user's tokens.
-        let typo = now + Duration::from_secs(14);
-        fail(&t, "alice", REAL_USER, typo).unwrap();
+        fail(&t, "alice", REAL_USER, at(31)).unwrap();
         assert_eq!(
-            t.login_at("1000", "alice", REAL_USER, typo).unwrap_err().by,
+            t.login_at("1000", "alice", REAL_USER, at(31)).unwrap_err().by,
             ThrottledBy::User
         );
     }
@@ -391,17 +383,16 @@ mod tests {
         let now = Instant::now();
         fail(&t, "alice", ATTACKER, now).unwrap();
         assert!(fail(&t, "alice", ATTACKER, now).is_err());
-        // Her bucket refills in 60 s; the suspicion alone lasts longer, but
-        // a token lets one guess through.
-        let later = now + FAILURE_MEMORY;
-        t.login_at("1000", "alice", ATTACKER, later)
-            .map(|a| t.failed_at(a, later))
-            .unwrap();
-        let after = later + FAILURE_MEMORY;
-        // Empty bucket, but the last failure is forgotten: let through.
-        t.login_at("1000", "alice", ATTACKER, after)
-            .map(|a| t.give_back(a, after))
-            .unwrap();
+        // Twenty other addresses put alice 20 tokens into debt.
+        for i in 0..20 {
+            fail(&t, "alice", IpAddr::from([10, 2, 0, i]), now).unwrap();
+        }
+        let later = now + FAILURE_MEMORY - Duration::from_secs(1);
+        assert!(fail(&t, "alice", ATTACKER, later).is_err());
+        // Her bucket is still in debt, but the attacker's failure is
+        // forgotten: it is let through like any address.
+        let after = now + FAILURE_MEMORY;
+        t.login_at("1000", "alice", ATTACKER, after).unwrap();
     }
 
     #[test]

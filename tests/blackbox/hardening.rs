@@ -178,8 +178,8 @@ async fn registrations_per_address_are_bounded() {
 }
 
 /// 200 wrong passwords at once, throttles off: at most `--password-checks`
-/// hashes run (19 MiB each), the rest wait or are refused as busy, and the
-/// server stays small and answers others meanwhile.
+/// hashes run (19 MiB each), the rest wait their turn, and the server stays
+/// small and answers others meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_password_checks_are_bounded() {
     if scale_out() {
@@ -209,10 +209,9 @@ async fn concurrent_password_checks_are_bounded() {
     };
     let (replies, (info, took)) = tokio::join!(join_all(logins), asking);
     assert_eq!(info[0]["userID"], "alice");
-    assert!(took < Duration::from_secs(1), "get_users_info took {took:?}");
+    assert!(took < Duration::from_secs(2), "get_users_info took {took:?}");
     let codes: Vec<i64> = replies.iter().map(|(r, _)| r["errCode"].as_i64().unwrap()).collect();
-    assert!(codes.iter().all(|c| [1002, 1010].contains(c)), "{codes:?}");
-    assert!(codes.contains(&1010), "some were refused as busy");
+    assert!(codes.iter().all(|&c| c == 1002), "every guess was checked: {codes:?}");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let peak_kib: u64 = status
         .lines()
@@ -226,7 +225,20 @@ async fn concurrent_password_checks_are_bounded() {
 async fn a_command_applied_while_read_models_lag_is_answered_as_applied() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_in(dir.path(), &["--read-wait-ms", "0"]);
-    let [alice, _bob] = users(&server, ["alice", "bob"]).await;
+    for user in ["alice", "bob"] {
+        assert_eq!(server.register(user, user).await["errCode"], 0);
+    }
+    // A registration is answered before the read models show it: log in
+    // once they do.
+    let alice = loop {
+        let body = json!({"userID": "alice", "platformID": 1, "password": PASSWORD});
+        let reply = server.post("/user/self_login", None, body).await;
+        if reply["errCode"] == 0 {
+            break reply["data"]["token"].as_str().unwrap().to_owned();
+        }
+        assert_eq!(reply["errCode"], 1101, "{reply}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     for i in 0..5 {
         let body = json!({"ownerUserID": "alice", "memberUserIDs": ["bob"],
             "groupInfo": {"groupID": format!("g{i}"), "groupName": "Team", "groupType": 2}});

@@ -69,17 +69,9 @@ pub async fn self_login(
         .throttle
         .login(&meta.tenant, &req.user_id, client.ip())
         .map_err(|t| throttled("failed logins", t))?;
-    match state.passwords.verify(req.password, stored).await {
-        Ok(true) => state.throttle.release(attempt),
-        Ok(false) => {
-            state.throttle.failed(attempt);
-            return Err(AppError::no_permission("login refused"));
-        }
-        Err(e) => {
-            // Not checked (busy): no failure.
-            state.throttle.release(attempt);
-            return Err(e);
-        }
+    if !state.passwords.verify(req.password, stored).await? {
+        state.throttle.failed(attempt);
+        return Err(AppError::no_permission("login refused"));
     }
     let token = state.tokens.issue(&req.user_id, req.platform_id, &meta.tenant)?;
     Reply::data(SelfLoginResp {
