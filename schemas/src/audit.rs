@@ -11,7 +11,7 @@ use crate::{FieldError, Validate};
 pub const AUDIT_PAGE_DEFAULT: usize = 100;
 pub const AUDIT_PAGE_MAX: usize = 1000;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventsReq {
     /// The caller's own tenant (the only one it may read) when absent.
@@ -84,7 +84,7 @@ impl Validate for AuditEventsReq {
 }
 
 /// Time travel: a stream's decision state as of a log position or a time.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditStateReq {
     pub stream_key: String,
@@ -132,7 +132,7 @@ impl Validate for AuditStateReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForgetUserReq {
     #[serde(rename = "userID")]

@@ -12,7 +12,7 @@ pub const DEFAULT_PAGE: Pagination = Pagination {
     show_number: 20,
 };
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SortedConversationListReq {
     #[serde(rename = "userID")]
     pub user_id: String,
@@ -32,7 +32,7 @@ impl Validate for SortedConversationListReq {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationPatch {
     #[serde(rename = "conversationID")]
@@ -42,7 +42,7 @@ pub struct ConversationPatch {
     pub ex: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SetConversationsReq {
     #[serde(rename = "userID")]
     pub user_id: String,

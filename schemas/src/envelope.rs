@@ -3,7 +3,7 @@ use serde_json::Value;
 
 /// Every reply: HTTP 200 with `{errCode, errMsg, errDlt, data}`; `data` is
 /// left out on errors and on replies without a body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiReply {
     pub err_code: i32,

@@ -7,7 +7,7 @@ pub use crate::pagination::Pagination;
 use crate::validate::{max_chars, optional_max_chars, user_id, user_ids};
 use crate::{FieldError, Validate};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddFriendReq {
     #[serde(rename = "fromUserID")]
@@ -29,7 +29,7 @@ impl Validate for AddFriendReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddFriendResponseReq {
     #[serde(rename = "fromUserID")]
@@ -53,7 +53,7 @@ impl Validate for AddFriendResponseReq {
 }
 
 /// delete_friend.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteFriendReq {
     #[serde(rename = "ownerUserID")]
@@ -71,7 +71,7 @@ impl Validate for DeleteFriendReq {
 
 /// get_friend_apply_list, get_self_friend_apply_list, get_friend_list,
 /// get_black_list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListReq {
     #[serde(rename = "userID")]
@@ -95,7 +95,7 @@ impl Validate for ListReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddBlackReq {
     #[serde(rename = "ownerUserID")]
@@ -114,7 +114,7 @@ impl Validate for AddBlackReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveBlackReq {
     #[serde(rename = "ownerUserID")]
@@ -130,7 +130,7 @@ impl Validate for RemoveBlackReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct IsFriendReq {
     #[serde(rename = "userID1")]
     pub user_id1: String,
@@ -152,7 +152,7 @@ pub struct IsFriendResp {
     pub in_user2_friends: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateFriendsReq {
     #[serde(rename = "ownerUserID")]

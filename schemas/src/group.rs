@@ -46,7 +46,7 @@ fn group_name(field: &str, name: &str) -> Result<(), FieldError> {
     max_chars(field, name, GROUP_NAME_MAX)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateGroupReq {
     #[serde(default, rename = "memberUserIDs")]
@@ -60,7 +60,7 @@ pub struct CreateGroupReq {
 
 /// `groupInfo` of create_group. Output-only fields a client may echo
 /// (createTime, memberCount, ...) are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewGroupInfo {
     /// Empty or absent: the server picks a new ID.
@@ -141,7 +141,7 @@ impl Validate for CreateGroupReq {
 }
 
 /// set_group_info_ex: absent fields are unchanged.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SetGroupInfoExReq {
     #[serde(rename = "groupID")]
@@ -180,7 +180,7 @@ impl Validate for SetGroupInfoExReq {
 
 /// join_group: the applicant is always the caller. `inviterUserID` is
 /// recorded as given, never trusted.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinGroupReq {
     #[serde(rename = "groupID")]
@@ -211,7 +211,7 @@ impl Validate for JoinGroupReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupApplicationResponseReq {
     #[serde(rename = "groupID")]
@@ -236,7 +236,7 @@ impl Validate for GroupApplicationResponseReq {
 }
 
 /// quit_group, mute_group_member's target-only twin cancel_mute_group_member.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GroupUserReq {
     #[serde(rename = "groupID")]
     pub group_id: String,
@@ -251,7 +251,7 @@ impl Validate for GroupUserReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TransferGroupReq {
     #[serde(rename = "groupID")]
     pub group_id: String,
@@ -269,7 +269,7 @@ impl Validate for TransferGroupReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GetGroupsInfoReq {
     #[serde(rename = "groupIDs")]
     pub group_ids: Vec<String>,
@@ -281,7 +281,7 @@ impl Validate for GetGroupsInfoReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KickGroupReq {
     #[serde(rename = "groupID")]
@@ -300,7 +300,7 @@ impl Validate for KickGroupReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GetGroupMembersInfoReq {
     #[serde(rename = "groupID")]
     pub group_id: String,
@@ -359,7 +359,7 @@ impl MemberFilter {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetGroupMemberListReq {
     #[serde(rename = "groupID")]
@@ -393,7 +393,7 @@ impl Validate for GetGroupMemberListReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteUserToGroupReq {
     #[serde(rename = "groupID")]
@@ -412,7 +412,7 @@ impl Validate for InviteUserToGroupReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DismissGroupReq {
     #[serde(rename = "groupID")]
@@ -427,7 +427,7 @@ impl Validate for DismissGroupReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MuteGroupMemberReq {
     #[serde(rename = "groupID")]
@@ -452,7 +452,7 @@ impl Validate for MuteGroupMemberReq {
 }
 
 /// mute_group, cancel_mute_group.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GroupReq {
     #[serde(rename = "groupID")]
     pub group_id: String,
@@ -466,7 +466,7 @@ impl Validate for GroupReq {
 
 /// get_joined_group_list, get_recv_group_applicationList (`fromUserID`)
 /// and get_user_req_group_applicationList (`userID`): one user's list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OwnerListReq {
     #[serde(rename = "fromUserID", alias = "userID")]
     pub user_id: String,

@@ -9,7 +9,7 @@ use crate::limits::*;
 use crate::validate::{identifier, identifiers, max_chars, user_id};
 use crate::{FieldError, Validate};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendMsgReq {
     #[serde(rename = "sendID")]
@@ -98,7 +98,7 @@ impl Validate for SendMsgReq {
 }
 
 /// newest_seq, get_pinned_conversation_ids, get_not_notify_conversation_ids.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct UserReq {
     #[serde(rename = "userID")]
     pub user_id: String,
@@ -112,7 +112,7 @@ impl Validate for UserReq {
 
 /// One conversation's range of a pull: up to `num` messages within
 /// `begin..=end`, from `begin` up (order 0) or from `end` down (order 1).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SeqRange {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
@@ -121,7 +121,7 @@ pub struct SeqRange {
     pub num: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PullMsgBySeqReq {
     #[serde(rename = "userID")]
@@ -188,7 +188,7 @@ fn seqs(field: &str, seqs: &[u64]) -> Result<(), FieldError> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct RevokeMsgReq {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
@@ -209,7 +209,7 @@ impl Validate for RevokeMsgReq {
 }
 
 /// mark_msgs_as_read (`seqs` required) and delete_msgs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ConversationSeqsReq {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
@@ -226,7 +226,7 @@ impl Validate for ConversationSeqsReq {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MarkConversationAsReadReq {
     #[serde(rename = "conversationID")]
@@ -250,7 +250,7 @@ impl Validate for MarkConversationAsReadReq {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ClearConversationMsgReq {
     #[serde(rename = "conversationIDs")]
     pub conversation_ids: Vec<String>,

@@ -6,7 +6,7 @@ use crate::limits::PAGE_SIZE_MAX;
 use crate::FieldError;
 
 /// `{pageNumber >= 1, showNumber 1..=1000}`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     pub page_number: i64,

@@ -6,7 +6,7 @@ use crate::limits::*;
 use crate::validate::{max_chars, new_id, optional_max_chars, user_id};
 use crate::{FieldError, Validate};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfRegisterReq {
     #[serde(rename = "userID")]
@@ -39,7 +39,7 @@ pub struct SelfRegisterResp {
     pub user_id: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfLoginReq {
     #[serde(rename = "userID")]
@@ -69,14 +69,14 @@ pub struct SelfLoginResp {
     pub expire_time_seconds: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserInfoExReq {
     pub user_info: UserInfoPatch,
 }
 
 /// Absent fields stay as they are; an empty string sets the field empty.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfoPatch {
     #[serde(rename = "userID")]
@@ -100,7 +100,7 @@ impl Validate for UpdateUserInfoExReq {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GetUsersInfoReq {
     #[serde(rename = "userIDs")]

@@ -5,6 +5,7 @@ mod conversation;
 mod friend;
 mod group;
 pub mod msg;
+pub mod openapi;
 mod user;
 
 use std::collections::HashMap;
@@ -27,79 +28,78 @@ use crate::error::AppError;
 use crate::extract::{Caller, OPERATION_ID, POSITION};
 use crate::state::AppState;
 
+/// Every POST endpoint: its path, handler and request body. The router and
+/// the OpenAPI document (`/openapi.json`) are both made from this one table,
+/// so neither can name an endpoint the other lacks.
+macro_rules! endpoints {
+    ($($path:literal => $handler:path: $body:ty,)*) => {
+        fn post_routes(router: Router<AppState>) -> Router<AppState> {
+            router $(.route($path, post($handler)))*
+        }
+
+        /// Each endpoint's path with its request body's schema.
+        pub fn endpoint_bodies() -> Vec<openapi::Endpoint> {
+            vec![$(openapi::Endpoint::of::<$body>($path)),*]
+        }
+    };
+}
+
+endpoints! {
+    "/user/self_register" => user::self_register: schemas::user::SelfRegisterReq,
+    "/user/self_login" => user::self_login: schemas::user::SelfLoginReq,
+    "/user/update_user_info_ex" => user::update_user_info_ex: schemas::user::UpdateUserInfoExReq,
+    "/user/get_users_info" => user::get_users_info: schemas::user::GetUsersInfoReq,
+    "/friend/add_friend" => friend::add_friend: schemas::friend::AddFriendReq,
+    "/friend/add_friend_response" => friend::add_friend_response: schemas::friend::AddFriendResponseReq,
+    "/friend/delete_friend" => friend::delete_friend: schemas::friend::DeleteFriendReq,
+    "/friend/get_friend_apply_list" => friend::get_friend_apply_list: schemas::friend::ListReq,
+    "/friend/get_self_friend_apply_list" => friend::get_self_friend_apply_list: schemas::friend::ListReq,
+    "/friend/get_friend_list" => friend::get_friend_list: schemas::friend::ListReq,
+    "/friend/add_black" => friend::add_black: schemas::friend::AddBlackReq,
+    "/friend/get_black_list" => friend::get_black_list: schemas::friend::ListReq,
+    "/friend/remove_black" => friend::remove_black: schemas::friend::RemoveBlackReq,
+    "/friend/is_friend" => friend::is_friend: schemas::friend::IsFriendReq,
+    "/friend/update_friends" => friend::update_friends: schemas::friend::UpdateFriendsReq,
+    "/group/create_group" => group::create_group: schemas::group::CreateGroupReq,
+    "/group/set_group_info_ex" => group::set_group_info_ex: schemas::group::SetGroupInfoExReq,
+    "/group/join_group" => group::join_group: schemas::group::JoinGroupReq,
+    "/group/group_application_response" => group::group_application_response: schemas::group::GroupApplicationResponseReq,
+    "/group/quit_group" => group::quit_group: schemas::group::GroupUserReq,
+    "/group/transfer_group" => group::transfer_group: schemas::group::TransferGroupReq,
+    "/group/get_groups_info" => group::get_groups_info: schemas::group::GetGroupsInfoReq,
+    "/group/kick_group" => group::kick_group: schemas::group::KickGroupReq,
+    "/group/get_group_members_info" => group::get_group_members_info: schemas::group::GetGroupMembersInfoReq,
+    "/group/get_group_member_list" => group::get_group_member_list: schemas::group::GetGroupMemberListReq,
+    "/group/invite_user_to_group" => group::invite_user_to_group: schemas::group::InviteUserToGroupReq,
+    "/group/dismiss_group" => group::dismiss_group: schemas::group::DismissGroupReq,
+    "/group/mute_group_member" => group::mute_group_member: schemas::group::MuteGroupMemberReq,
+    "/group/cancel_mute_group_member" => group::cancel_mute_group_member: schemas::group::GroupUserReq,
+    "/group/mute_group" => group::mute_group: schemas::group::GroupReq,
+    "/group/cancel_mute_group" => group::cancel_mute_group: schemas::group::GroupReq,
+    "/group/get_joined_group_list" => group::get_joined_group_list: schemas::group::OwnerListReq,
+    "/group/get_recv_group_applicationList" => group::get_recv_group_application_list: schemas::group::OwnerListReq,
+    "/group/get_user_req_group_applicationList" => group::get_user_req_group_application_list: schemas::group::OwnerListReq,
+    "/msg/send_msg" => msg::send_msg: schemas::message::SendMsgReq,
+    "/msg/newest_seq" => msg::newest_seq: schemas::message::UserReq,
+    "/msg/pull_msg_by_seq" => msg::pull_msg_by_seq: schemas::message::PullMsgBySeqReq,
+    "/msg/revoke_msg" => msg::revoke_msg: schemas::message::RevokeMsgReq,
+    "/msg/mark_msgs_as_read" => msg::mark_msgs_as_read: schemas::message::ConversationSeqsReq,
+    "/msg/mark_conversation_as_read" => msg::mark_conversation_as_read: schemas::message::MarkConversationAsReadReq,
+    "/msg/clear_conversation_msg" => msg::clear_conversation_msg: schemas::message::ClearConversationMsgReq,
+    "/msg/delete_msgs" => msg::delete_msgs: schemas::message::ConversationSeqsReq,
+    "/conversation/get_sorted_conversation_list" => conversation::get_sorted_conversation_list: schemas::conversation::SortedConversationListReq,
+    "/conversation/set_conversations" => conversation::set_conversations: schemas::conversation::SetConversationsReq,
+    "/conversation/get_pinned_conversation_ids" => conversation::get_pinned_conversation_ids: schemas::message::UserReq,
+    "/conversation/get_not_notify_conversation_ids" => conversation::get_not_notify_conversation_ids: schemas::message::UserReq,
+    "/audit/events" => audit::events: schemas::audit::AuditEventsReq,
+    "/audit/state" => audit::state: schemas::audit::AuditStateReq,
+    "/audit/forget_user" => audit::forget_user: schemas::audit::ForgetUserReq,
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/user/self_register", post(user::self_register))
-        .route("/user/self_login", post(user::self_login))
-        .route("/user/update_user_info_ex", post(user::update_user_info_ex))
-        .route("/user/get_users_info", post(user::get_users_info))
-        .route("/friend/add_friend", post(friend::add_friend))
-        .route("/friend/add_friend_response", post(friend::add_friend_response))
-        .route("/friend/delete_friend", post(friend::delete_friend))
-        .route("/friend/get_friend_apply_list", post(friend::get_friend_apply_list))
-        .route(
-            "/friend/get_self_friend_apply_list",
-            post(friend::get_self_friend_apply_list),
-        )
-        .route("/friend/get_friend_list", post(friend::get_friend_list))
-        .route("/friend/add_black", post(friend::add_black))
-        .route("/friend/get_black_list", post(friend::get_black_list))
-        .route("/friend/remove_black", post(friend::remove_black))
-        .route("/friend/is_friend", post(friend::is_friend))
-        .route("/friend/update_friends", post(friend::update_friends))
-        .route("/group/create_group", post(group::create_group))
-        .route("/group/set_group_info_ex", post(group::set_group_info_ex))
-        .route("/group/join_group", post(group::join_group))
-        .route(
-            "/group/group_application_response",
-            post(group::group_application_response),
-        )
-        .route("/group/quit_group", post(group::quit_group))
-        .route("/group/transfer_group", post(group::transfer_group))
-        .route("/group/get_groups_info", post(group::get_groups_info))
-        .route("/group/kick_group", post(group::kick_group))
-        .route("/group/get_group_members_info", post(group::get_group_members_info))
-        .route("/group/get_group_member_list", post(group::get_group_member_list))
-        .route("/group/invite_user_to_group", post(group::invite_user_to_group))
-        .route("/group/dismiss_group", post(group::dismiss_group))
-        .route("/group/mute_group_member", post(group::mute_group_member))
-        .route("/group/cancel_mute_group_member", post(group::cancel_mute_group_member))
-        .route("/group/mute_group", post(group::mute_group))
-        .route("/group/cancel_mute_group", post(group::cancel_mute_group))
-        .route("/group/get_joined_group_list", post(group::get_joined_group_list))
-        .route(
-            "/group/get_recv_group_applicationList",
-            post(group::get_recv_group_application_list),
-        )
-        .route(
-            "/group/get_user_req_group_applicationList",
-            post(group::get_user_req_group_application_list),
-        )
+    post_routes(Router::new())
         .route("/ws", get(crate::gateway::connect))
-        .route("/audit/events", post(audit::events))
-        .route("/audit/state", post(audit::state))
-        .route("/audit/forget_user", post(audit::forget_user))
-        .route("/msg/send_msg", post(msg::send_msg))
-        .route("/msg/newest_seq", post(msg::newest_seq))
-        .route("/msg/pull_msg_by_seq", post(msg::pull_msg_by_seq))
-        .route("/msg/revoke_msg", post(msg::revoke_msg))
-        .route("/msg/mark_msgs_as_read", post(msg::mark_msgs_as_read))
-        .route("/msg/mark_conversation_as_read", post(msg::mark_conversation_as_read))
-        .route("/msg/clear_conversation_msg", post(msg::clear_conversation_msg))
-        .route("/msg/delete_msgs", post(msg::delete_msgs))
-        .route(
-            "/conversation/get_sorted_conversation_list",
-            post(conversation::get_sorted_conversation_list),
-        )
-        .route("/conversation/set_conversations", post(conversation::set_conversations))
-        .route(
-            "/conversation/get_pinned_conversation_ids",
-            post(conversation::get_pinned_conversation_ids),
-        )
-        .route(
-            "/conversation/get_not_notify_conversation_ids",
-            post(conversation::get_not_notify_conversation_ids),
-        )
+        .route("/openapi.json", get(openapi::document))
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
         .layer(middleware::from_fn_with_state(state.clone(), open_sealed))
         .layer(middleware::from_fn(trace_request))
