@@ -54,6 +54,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     _owned_dir: Option<tempfile::TempDir>,
     http: reqwest::Client,
+    /// Log lines of any process that report a panic or an ERROR.
+    troubles: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -85,6 +87,7 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             _owned_dir: None,
             http: reqwest::Client::new(),
+            troubles: Arc::default(),
         };
         if scale_out() {
             server.spawn(Role::Writer);
@@ -152,6 +155,7 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
         let tag = format!("{role:?}-{}", child.id());
+        let troubles = self.troubles.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -165,6 +169,9 @@ impl Server {
                         let _ = tx.send(addr);
                         sent = true;
                     }
+                }
+                if line.contains("panicked") || line.contains(" ERROR ") {
+                    troubles.lock().unwrap().push(line.clone());
                 }
                 eprintln!("[{tag}] {line}");
             }
@@ -200,6 +207,11 @@ impl Server {
             }
         }
         worst.expect("a deployment has processes")
+    }
+
+    /// Log lines so far that report a panic or an ERROR, of any process.
+    pub fn troubles(&self) -> Vec<String> {
+        self.troubles.lock().unwrap().clone()
     }
 
     /// The process IDs of the API nodes.

@@ -13,6 +13,7 @@ mod conversations;
 mod durability;
 mod embedded;
 mod friends;
+mod fuzz;
 mod groups;
 mod hardening;
 mod messages;
