@@ -9,7 +9,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use infra::kafka::{KafkaConfig, PartitionProducer};
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureRecord, Producer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::Value;
 
@@ -147,6 +148,87 @@ async fn a_killed_projector_resumes_and_ends_identical_to_a_rebuild() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let server = Server::start_in(dir.path(), &[]);
     assert_eq!(settled_profiles(&server, &registered).await, live);
+}
+
+/// Produces one record outside any writer, as a foreign or future build
+/// might, with the `parley-format` header `version` if given.
+async fn produce(topic: &str, partition: i32, key: &str, version: Option<&str>, payload: &[u8]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    let mut record = FutureRecord::to(topic).partition(partition).key(key).payload(payload);
+    if let Some(version) = version {
+        record = record.headers(OwnedHeaders::new().insert(Header {
+            key: "parley-format",
+            value: Some(version),
+        }));
+    }
+    producer.send(record, Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_writer_rebuilds_a_scope_whose_state_record_it_cannot_read() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let rename = |nickname: &str| serde_json::json!({"userInfo": {"userID": "alice", "nickname": nickname}});
+    ok(server
+        .post("/user/update_user_info_ex", Some(&alice), rename("A2"))
+        .await);
+    let key = format!("user:{TENANT}:alice");
+    let partition = infra::kafka::partition_for(&key, 4);
+    // The latest state record of alice's scope: a format this build does
+    // not know.
+    let state_topic = format!("{}-state", server.namespace());
+    produce(&state_topic, partition, &key, Some("9"), b"{\"fromTheFuture\": true}").await;
+
+    server.kill(Role::Writer, 0);
+    server.spawn(Role::Writer);
+    // Alice's scope must know she is registered with two events: a rename
+    // decided on an empty state would be refused (1101), and one decided on
+    // a wrong version would leave a gap or a duplicate in her stream.
+    ok(server
+        .post("/user/update_user_info_ex", Some(&alice), rename("A3"))
+        .await);
+    assert_eq!(server.users_info(&alice, &["alice"]).await[0]["nickname"], "A3");
+    assert_log_is_exact(&server).await;
+}
+
+#[tokio::test]
+async fn a_command_record_of_an_unknown_format_is_refused_with_a_reply() {
+    let server = Server::start();
+    server.user("alice").await;
+    let namespace = server.namespace();
+    let replies = format!("{namespace}-replies");
+    let record = serde_json::json!({
+        "correlationID": "from-the-future",
+        "replyTopic": replies,
+        "replyPartition": 1,
+        "command": {"Teleport": {"to": "mars"}},
+    });
+    let commands = format!("{namespace}-commands");
+    produce(&commands, 2, "anything", Some("2"), record.to_string().as_bytes()).await;
+
+    let started = std::time::Instant::now();
+    let reply = loop {
+        let found = read_topic(&replies)
+            .await
+            .into_iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r).ok())
+            .find(|r| r["correlationID"] == "from-the-future");
+        if let Some(reply) = found {
+            break reply;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no reply to the refused command"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let reason = reply["outcome"]["Refused"].as_str().unwrap_or_default();
+    assert!(reason.contains("version 2"), "{reply}");
+    // The writer carries on.
+    server.user("bob").await;
 }
 
 #[tokio::test]

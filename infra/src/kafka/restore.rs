@@ -138,8 +138,8 @@ fn read_changelog(
     read_partition(consumer, topic, partition, range, |message| {
         let key = stream_key(message);
         let state = decode_state(format_header(message), message.payload());
-        if let Err(e) = &state {
-            tracing::warn!(partition, offset = message.offset(), key = ?key, error = %e, "unreadable state record");
+        if let (Err(e), Some(key)) = (&state, &key) {
+            tracing::warn!(partition, offset = message.offset(), scope = %key, error = %e, "unreadable state record");
         } else if key.is_none() {
             tracing::warn!(
                 partition,
