@@ -231,6 +231,46 @@ async fn a_command_record_of_an_unknown_format_is_refused_with_a_reply() {
     server.user("bob").await;
 }
 
+/// How long after a kill -9 of the projector, under load, the read models
+/// include commands acknowledged after the kill on every partition: the
+/// dead projector's open MongoDB transaction must not hold them back until
+/// MongoDB expires it (60 s by default).
+#[tokio::test]
+async fn read_models_advance_soon_after_a_projector_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start_in(dir.path(), &["--read-wait-ms", "300"]));
+    let load = Load::start(&server, 8);
+    load.progress(60, Duration::from_secs(120)).await;
+
+    let killed = std::time::Instant::now();
+    server.kill(Role::Projector, 0);
+    server.spawn(Role::Projector);
+    // One new user on each partition, registered after the kill.
+    let mut markers: Vec<String> = Vec::new();
+    let mut covered = std::collections::HashSet::new();
+    for i in 0.. {
+        let id = format!("after-kill-{i}");
+        if covered.insert(infra::kafka::partition_for(&format!("user:{TENANT}:{id}"), 4)) {
+            ok(server.register(&id, "marker").await);
+            markers.push(id);
+        }
+        if covered.len() == 4 {
+            break;
+        }
+    }
+    let admin = admin_token();
+    let ids: Vec<&str> = markers.iter().map(String::as_str).collect();
+    while server.users_info(&admin, &ids).await.as_array().unwrap().len() < ids.len() {
+        assert!(killed.elapsed() < Duration::from_secs(120), "the read models stood still");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stall = killed.elapsed();
+    eprintln!("projector killed: commands acknowledged after the kill readable on every partition after {stall:?}");
+    let (registered, renamed) = load.stop().await;
+    assert_nothing_lost_eventually(&server, &registered, &renamed, Duration::from_secs(120)).await;
+    assert!(stall < Duration::from_secs(15), "read models stood still for {stall:?} after a projector kill");
+}
+
 #[tokio::test]
 async fn a_fenced_zombie_writer_cannot_append() {
     let config = KafkaConfig {
