@@ -207,6 +207,11 @@ async fn a_command_record_of_an_unknown_format_is_refused_with_a_reply() {
         "command": {"Teleport": {"to": "mars"}},
     });
     let commands = format!("{namespace}-commands");
+    // First one with a reply address nobody can be answered at: skipped,
+    // it must not wedge the partition.
+    let mut nowhere = record.clone();
+    nowhere["replyPartition"] = 99.into();
+    produce(&commands, 2, "anything", Some("2"), nowhere.to_string().as_bytes()).await;
     produce(&commands, 2, "anything", Some("2"), record.to_string().as_bytes()).await;
 
     let started = std::time::Instant::now();

@@ -126,6 +126,13 @@ pub enum ReplyOutcome {
     Refused(String),
 }
 
+impl ReplyAddress {
+    /// Does it name a partition of the replies topic (of `partitions`)?
+    pub fn routable(&self, replies_topic: &str, partitions: u32) -> bool {
+        self.reply_topic == replies_topic && u32::try_from(self.reply_partition).is_ok_and(|p| p < partitions)
+    }
+}
+
 /// A command record this build cannot read, and whom to tell (if its reply
 /// address is readable).
 #[derive(Debug, PartialEq, Eq)]
@@ -265,6 +272,20 @@ mod tests {
         let unreadable = decode_command(None, Some(&json(&record))).unwrap_err();
         assert!(matches!(unreadable.error, RecordError::Undecodable(_)));
         assert_eq!(unreadable.reply_to, Some(command().address));
+    }
+
+    #[test]
+    fn only_a_partition_of_the_replies_topic_is_routable() {
+        let address = |topic: &str, partition: i32| ReplyAddress {
+            correlation_id: "c".into(),
+            reply_topic: topic.into(),
+            reply_partition: partition,
+        };
+        assert!(address("ns-replies", 0).routable("ns-replies", 4));
+        assert!(address("ns-replies", 3).routable("ns-replies", 4));
+        assert!(!address("ns-replies", 4).routable("ns-replies", 4));
+        assert!(!address("ns-replies", -1).routable("ns-replies", 4));
+        assert!(!address("ns-events", 0).routable("ns-replies", 4));
     }
 
     #[test]

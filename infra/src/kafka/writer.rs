@@ -125,6 +125,7 @@ impl From<Restored> for Owner {
 
 async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -> Result<(), WriterError> {
     config.ensure_topics().await?;
+    let partitions = config.partition_count().await?;
     let revoked = Arc::new(Mutex::new(HashSet::new()));
     let consumer: StreamConsumer<WriterContext> = config
         .consumer(&format!("{}-writers", config.namespace))
@@ -183,7 +184,7 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
         let done = join_all(work.into_iter().map(|(partition, mut owner, messages)| {
             let consumer = &consumer;
             async move {
-                let outcome = owner.process(config, consumer, partition, &messages).await;
+                let outcome = owner.process(config, partitions, consumer, partition, &messages).await;
                 let first = messages.first().map_or(0, |m| m.offset());
                 (partition, owner, first, outcome)
             }
@@ -236,6 +237,7 @@ impl Owner {
     async fn process(
         &mut self,
         config: &KafkaConfig,
+        partitions: u32,
         consumer: &StreamConsumer<WriterContext>,
         partition: i32,
         messages: &[OwnedMessage],
@@ -251,7 +253,12 @@ impl Owner {
                 Err(unreadable) => {
                     let offset = message.offset();
                     let error = unreadable.error;
-                    match unreadable.reply_to {
+                    // A reply to anywhere else would fail the transaction
+                    // on every attempt.
+                    let reply_to = unreadable
+                        .reply_to
+                        .filter(|to| to.routable(&config.replies_topic(), partitions));
+                    match reply_to {
                         Some(to) => {
                             tracing::warn!(partition, offset, %error, "unreadable command record refused");
                             let result = Decided::Refused(format!("command record at offset {offset}: {error}"));
@@ -261,7 +268,7 @@ impl Owner {
                             partition,
                             offset,
                             %error,
-                            "unreadable command record without a reply address skipped"
+                            "unreadable command record without a usable reply address skipped"
                         ),
                     }
                     continue;
