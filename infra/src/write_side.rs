@@ -31,6 +31,10 @@ pub enum WriteError {
     Unreadable { position: u64, reason: String },
     #[error("command outcome unknown: {0}")]
     Unavailable(String),
+    /// The writer could not read the command (e.g. a record format newer
+    /// than it knows); nothing was applied.
+    #[error("command refused by the writer: {0}")]
+    Refused(String),
 }
 
 /// The result of an accepted command.

@@ -9,7 +9,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use infra::kafka::{KafkaConfig, PartitionProducer};
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureRecord, Producer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::Value;
 
@@ -147,6 +148,187 @@ async fn a_killed_projector_resumes_and_ends_identical_to_a_rebuild() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let server = Server::start_in(dir.path(), &[]);
     assert_eq!(settled_profiles(&server, &registered).await, live);
+}
+
+/// Produces one record outside any writer, as a foreign or future build
+/// might, with the `parley-format` header `version` if given.
+async fn produce(topic: &str, partition: i32, key: &str, version: Option<&str>, payload: &[u8]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    let mut record = FutureRecord::to(topic).partition(partition).key(key).payload(payload);
+    if let Some(version) = version {
+        record = record.headers(OwnedHeaders::new().insert(Header {
+            key: "parley-format",
+            value: Some(version),
+        }));
+    }
+    producer.send(record, Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_writer_rebuilds_a_scope_whose_state_record_it_cannot_read() {
+    let server = Server::start();
+    let alice = server.user("alice").await;
+    let rename = |nickname: &str| serde_json::json!({"userInfo": {"userID": "alice", "nickname": nickname}});
+    ok(server
+        .post("/user/update_user_info_ex", Some(&alice), rename("A2"))
+        .await);
+    let key = format!("user:{TENANT}:alice");
+    let partition = infra::kafka::partition_for(&key, 4);
+    // The latest state record of alice's scope: a format this build does
+    // not know.
+    let state_topic = format!("{}-state", server.namespace());
+    produce(&state_topic, partition, &key, Some("9"), b"{\"fromTheFuture\": true}").await;
+
+    server.kill(Role::Writer, 0);
+    server.spawn(Role::Writer);
+    // Alice's scope must know she is registered with two events: a rename
+    // decided on an empty state would be refused (1101), and one decided on
+    // a wrong version would leave a gap or a duplicate in her stream.
+    ok(server
+        .post("/user/update_user_info_ex", Some(&alice), rename("A3"))
+        .await);
+    assert_eq!(server.users_info(&alice, &["alice"]).await[0]["nickname"], "A3");
+    assert_log_is_exact(&server).await;
+}
+
+#[tokio::test]
+async fn a_command_record_of_an_unknown_format_is_refused_with_a_reply() {
+    let server = Server::start();
+    server.user("alice").await;
+    let namespace = server.namespace();
+    let replies = format!("{namespace}-replies");
+    let record = serde_json::json!({
+        "correlationID": "from-the-future",
+        "replyTopic": replies,
+        "replyPartition": 1,
+        "command": {"Teleport": {"to": "mars"}},
+    });
+    let commands = format!("{namespace}-commands");
+    // First one with a reply address nobody can be answered at: skipped,
+    // it must not wedge the partition.
+    let mut nowhere = record.clone();
+    nowhere["replyPartition"] = 99.into();
+    produce(&commands, 2, "anything", Some("2"), nowhere.to_string().as_bytes()).await;
+    produce(&commands, 2, "anything", Some("2"), record.to_string().as_bytes()).await;
+
+    let started = std::time::Instant::now();
+    let reply = loop {
+        let found = read_topic(&replies)
+            .await
+            .into_iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r).ok())
+            .find(|r| r["correlationID"] == "from-the-future");
+        if let Some(reply) = found {
+            break reply;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no reply to the refused command"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let reason = reply["outcome"]["Refused"].as_str().unwrap_or_default();
+    assert!(reason.contains("version 2"), "{reply}");
+    // The writer carries on.
+    server.user("bob").await;
+}
+
+/// Registers one new user on each of the 4 partitions; how long from
+/// `since` until the read models include all of them.
+async fn read_models_advance_on_every_partition(server: &Server, since: std::time::Instant, tag: &str) -> Duration {
+    let mut markers: Vec<String> = Vec::new();
+    let mut covered = std::collections::HashSet::new();
+    for i in 0.. {
+        let id = format!("{tag}-{i}");
+        if covered.insert(infra::kafka::partition_for(&format!("user:{TENANT}:{id}"), 4)) {
+            ok(server.register(&id, "marker").await);
+            markers.push(id);
+        }
+        if covered.len() == 4 {
+            break;
+        }
+    }
+    let admin = admin_token();
+    let ids: Vec<&str> = markers.iter().map(String::as_str).collect();
+    while server.users_info(&admin, &ids).await.as_array().unwrap().len() < ids.len() {
+        assert!(
+            since.elapsed() < Duration::from_secs(120),
+            "the read models stood still"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    since.elapsed()
+}
+
+/// How long after a kill -9 of the projector under load the read models
+/// include commands acknowledged after the kill, on every partition. A kill
+/// that lands inside the projector's MongoDB transaction leaves it open;
+/// MongoDB would hold its documents until it expires it (60 s by default).
+#[tokio::test]
+async fn read_models_advance_soon_after_a_projector_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start_in(dir.path(), &["--read-wait-ms", "300"]));
+    let load = Load::start(&server, 8);
+    load.progress(60, Duration::from_secs(120)).await;
+
+    let killed = std::time::Instant::now();
+    server.kill(Role::Projector, 0);
+    server.spawn(Role::Projector);
+    let stall = read_models_advance_on_every_partition(&server, killed, "after-kill").await;
+    eprintln!("projector killed: commands acknowledged after the kill readable on every partition after {stall:?}");
+    let (registered, renamed) = load.stop().await;
+    assert_nothing_lost_eventually(&server, &registered, &renamed, Duration::from_secs(120)).await;
+    assert!(
+        stall < Duration::from_secs(15),
+        "read models stood still for {stall:?} after a projector kill"
+    );
+}
+
+/// The same, with the killed projector's transaction certainly open on
+/// every partition: the test plays a projector that died inside one (a
+/// session holding the lease of every partition, whose open transaction
+/// wrote each partition's checkpoint). Its successor must end that session
+/// rather than wait for MongoDB to expire the transaction.
+#[tokio::test]
+async fn a_new_projector_ends_a_dead_projectors_open_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start_in(dir.path(), &["--read-wait-ms", "300"]));
+    let load = Load::start(&server, 4);
+    load.progress(20, Duration::from_secs(120)).await;
+    let killed = std::time::Instant::now();
+    server.kill(Role::Projector, 0);
+
+    let client = mongodb::Client::with_uri_str(mongo_uri()).await.unwrap();
+    let db = client.database(&server.namespace());
+    let mut dead = client.start_session().await.unwrap();
+    dead.start_transaction().await.unwrap();
+    let checkpoints = db.collection::<mongodb::bson::Document>("_checkpoints");
+    let leases = db.collection::<mongodb::bson::Document>("_leases");
+    for partition in 0..4i64 {
+        let filter = mongodb::bson::doc! {"_id": partition};
+        checkpoints
+            .update_one(filter.clone(), mongodb::bson::doc! {"$set": {"heldBy": "the dead"}})
+            .upsert(true)
+            .session(&mut dead)
+            .await
+            .unwrap();
+        leases
+            .update_one(filter, mongodb::bson::doc! {"$set": {"lsid": dead.id().clone()}})
+            .upsert(true)
+            .await
+            .unwrap();
+    }
+
+    server.spawn(Role::Projector);
+    let stall = read_models_advance_on_every_partition(&server, killed, "after-death").await;
+    eprintln!("projector died in a transaction: read models advanced on every partition after {stall:?}");
+    let (registered, renamed) = load.stop().await;
+    assert_nothing_lost_eventually(&server, &registered, &renamed, Duration::from_secs(120)).await;
+    assert!(stall < Duration::from_secs(15), "read models stood still for {stall:?}");
+    drop(dead);
 }
 
 #[tokio::test]

@@ -12,18 +12,17 @@
 //! projector workers (`projector`) own event partitions through theirs.
 
 mod projector;
+mod record;
+mod restore;
 mod router;
 mod writer;
 
 use std::time::Duration;
 
-use commands::{Actor, Command, CommandError};
-use events::{Envelope, EventMeta};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use serde::{Deserialize, Serialize};
 
 pub use projector::{follow, rebuild, run_projector};
 pub use router::KafkaCommands;
@@ -174,28 +173,6 @@ pub(crate) async fn create(
 /// The partition of a decision key: stable across processes and versions.
 pub fn partition_for(stream_key: &str, partitions: u32) -> i32 {
     (crc32fast::hash(stream_key.as_bytes()) % partitions) as i32
-}
-
-/// A command on its way to the owner of its partition.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CommandRecord {
-    #[serde(rename = "correlationID")]
-    correlation_id: String,
-    reply_topic: String,
-    reply_partition: i32,
-    command: Command,
-    actor: Actor,
-    meta: EventMeta,
-}
-
-/// The outcome of a command, sent back to the API node that took it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ReplyRecord {
-    #[serde(rename = "correlationID")]
-    correlation_id: String,
-    outcome: Result<Vec<Envelope>, CommandError>,
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{partition_for, watermarks, CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT};
+use super::record::{self, CommandRecord, ReplyAddress, ReplyOutcome, ReplyRecord};
+use super::{partition_for, watermarks, KafkaConfig, KAFKA_TIMEOUT};
 use crate::write_side::{CommandBus, Executed, WriteError};
 
 /// How long an API node waits for a command's outcome.
@@ -108,9 +109,11 @@ impl CommandBus for KafkaCommands {
         let key = command.stream_key(&meta.tenant_id).to_string();
         let correlation_id = Uuid::now_v7().to_string();
         let record = CommandRecord {
-            correlation_id: correlation_id.clone(),
-            reply_topic: self.replies_topic.clone(),
-            reply_partition: self.reply_partition,
+            address: ReplyAddress {
+                correlation_id: correlation_id.clone(),
+                reply_topic: self.replies_topic.clone(),
+                reply_partition: self.reply_partition,
+            },
             command,
             actor,
             meta,
@@ -132,6 +135,7 @@ impl CommandBus for KafkaCommands {
                 FutureRecord::to(&topic)
                     .key(&key)
                     .partition(partition)
+                    .headers(record::headers())
                     .payload(&payload),
                 KAFKA_TIMEOUT,
             )
@@ -141,7 +145,11 @@ impl CommandBus for KafkaCommands {
             return Err(WriteError::Unavailable(format!("sending command: {e}")));
         }
         match tokio::time::timeout(REPLY_TIMEOUT, rx).await {
-            Ok(Ok(reply)) => Ok(Executed::new(reply.outcome?)),
+            Ok(Ok(reply)) => match reply.outcome {
+                ReplyOutcome::Ok(events) => Ok(Executed::new(events)),
+                ReplyOutcome::Err(rejection) => Err(rejection.into()),
+                ReplyOutcome::Refused(reason) => Err(WriteError::Refused(reason)),
+            },
             _ => {
                 forget();
                 Err(WriteError::Unavailable(format!(

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use events::position::compose;
 use events::{Envelope, StreamKey};
@@ -24,7 +24,9 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::{watermarks, CommandRecord, KafkaConfig, ReplyRecord, KAFKA_TIMEOUT, STATE_RECORD_MAX_BYTES};
+use super::record::{self, decode_command, format_header, ReplyAddress, ReplyOutcome, ReplyRecord};
+use super::restore::{restore, Restored};
+use super::{KafkaConfig, KAFKA_TIMEOUT, STATE_RECORD_MAX_BYTES};
 use crate::write_side::Scope;
 
 /// Commands taken into one transaction at most.
@@ -106,10 +108,24 @@ pub async fn run_writer(config: KafkaConfig, stop: watch::Receiver<bool>) {
 struct Owner {
     producer: PartitionProducer,
     scopes: HashMap<StreamKey, Scope>,
+    /// Scopes whose state the changelog lacks (rebuilt from their events
+    /// at takeover): written with the partition's next batch.
+    unsaved: HashSet<StreamKey>,
+}
+
+impl From<Restored> for Owner {
+    fn from(restored: Restored) -> Self {
+        Owner {
+            producer: restored.producer,
+            scopes: restored.scopes,
+            unsaved: restored.unsaved,
+        }
+    }
 }
 
 async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -> Result<(), WriterError> {
     config.ensure_topics().await?;
+    let partitions = config.partition_count().await?;
     let revoked = Arc::new(Mutex::new(HashSet::new()));
     let consumer: StreamConsumer<WriterContext> = config
         .consumer(&format!("{}-writers", config.namespace))
@@ -155,8 +171,8 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
                 .map(|&p| async move { (p, restore(config, p).await) }),
         )
         .await;
-        for (partition, owner) in taken_over {
-            owners.insert(partition, owner?);
+        for (partition, restored) in taken_over {
+            owners.insert(partition, restored?.into());
         }
         let mut work = Vec::with_capacity(by_partition.len());
         for (partition, messages) in by_partition {
@@ -168,7 +184,7 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
         let done = join_all(work.into_iter().map(|(partition, mut owner, messages)| {
             let consumer = &consumer;
             async move {
-                let outcome = owner.process(config, consumer, partition, &messages).await;
+                let outcome = owner.process(config, partitions, consumer, partition, &messages).await;
                 let first = messages.first().map_or(0, |m| m.offset());
                 (partition, owner, first, outcome)
             }
@@ -203,89 +219,25 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
     }
 }
 
-/// Takes over a partition: fences the previous owner, then restores the
-/// state of the partition's scopes from the compacted changelog (its size is
-/// bounded by the number of scopes, not by the length of the log).
-async fn restore(config: &KafkaConfig, partition: i32) -> Result<Owner, WriterError> {
-    let started = Instant::now();
-    let producer = PartitionProducer::new(config, partition).await?;
-    let topic = config.state_topic();
-    let consumer: BaseConsumer = config.consumer(&format!("{}-restore", config.namespace)).create()?;
-    let (low, high) = watermarks(&consumer, &topic, partition).await?;
-    let scopes = tokio::task::spawn_blocking(move || read_changelog(&consumer, &topic, partition, low..high))
-        .await
-        .map_err(|e| WriterError::Restore {
-            partition,
-            reason: e.to_string(),
-        })??;
-    tracing::info!(
-        partition,
-        scopes = scopes.len(),
-        took_ms = started.elapsed().as_millis() as u64,
-        "partition taken over"
-    );
-    Ok(Owner { producer, scopes })
-}
-
-/// Reads the changelog partition's offsets `range` (its watermarks) into
-/// the latest state of each scope.
-fn read_changelog(
-    consumer: &BaseConsumer,
-    topic: &str,
-    partition: i32,
-    range: std::ops::Range<i64>,
-) -> Result<HashMap<StreamKey, Scope>, WriterError> {
-    let high = range.end;
-    let mut scopes = HashMap::new();
-    if range.is_empty() {
-        return Ok(scopes);
-    }
-    let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
-    consumer.assign(&assignment)?;
-    let deadline = Instant::now() + KAFKA_TIMEOUT;
-    let failed = |reason: String| WriterError::Restore { partition, reason };
-    loop {
-        let position = consumer.position()?;
-        let at = position.find_partition(topic, partition).map(|e| e.offset());
-        if matches!(at, Some(Offset::Offset(o)) if o >= high) {
-            return Ok(scopes);
-        }
-        if Instant::now() > deadline {
-            return Err(failed(format!(
-                "changelog not read up to offset {high} in time (at {at:?})"
-            )));
-        }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(message)) => {
-                let key: StreamKey = message
-                    .key()
-                    .and_then(|k| std::str::from_utf8(k).ok())
-                    .and_then(|k| k.parse().ok())
-                    .ok_or_else(|| failed(format!("bad changelog key at offset {}", message.offset())))?;
-                let scope: Scope = message
-                    .payload()
-                    .and_then(|p| serde_json::from_slice(p).ok())
-                    .ok_or_else(|| failed(format!("bad changelog record at offset {}", message.offset())))?;
-                scopes.insert(key, scope);
-            }
-            Some(Err(e)) => return Err(e.into()),
-            None => {}
-        }
-    }
-}
-
 /// What one command of a batch answers.
 struct Outcome {
-    record: CommandRecord,
-    /// Indices into the batch's events, or the rejection.
-    result: Result<std::ops::Range<usize>, commands::CommandError>,
+    to: ReplyAddress,
+    result: Decided,
+}
+
+enum Decided {
+    /// Indices into the batch's events.
+    Events(std::ops::Range<usize>),
+    Rejected(commands::CommandError),
+    /// The command record could not be read.
+    Refused(String),
 }
 
 impl Owner {
     async fn process(
         &mut self,
         config: &KafkaConfig,
+        partitions: u32,
         consumer: &StreamConsumer<WriterContext>,
         partition: i32,
         messages: &[OwnedMessage],
@@ -296,16 +248,31 @@ impl Owner {
         let mut events: Vec<(String, Envelope)> = Vec::new();
         let mut outcomes = Vec::new();
         for message in messages {
-            let Some(record) = message
-                .payload()
-                .and_then(|p| serde_json::from_slice::<CommandRecord>(p).ok())
-            else {
-                tracing::error!(
-                    partition,
-                    offset = message.offset(),
-                    "unreadable command record skipped"
-                );
-                continue;
+            let record = match decode_command(format_header(message), message.payload()) {
+                Ok(record) => record,
+                Err(unreadable) => {
+                    let offset = message.offset();
+                    let error = unreadable.error;
+                    // A reply to anywhere else would fail the transaction
+                    // on every attempt.
+                    let reply_to = unreadable
+                        .reply_to
+                        .filter(|to| to.routable(&config.replies_topic(), partitions));
+                    match reply_to {
+                        Some(to) => {
+                            tracing::warn!(partition, offset, %error, "unreadable command record refused");
+                            let result = Decided::Refused(format!("command record at offset {offset}: {error}"));
+                            outcomes.push(Outcome { to, result });
+                        }
+                        None => tracing::error!(
+                            partition,
+                            offset,
+                            %error,
+                            "unreadable command record without a usable reply address skipped"
+                        ),
+                    }
+                    continue;
+                }
             };
             let key = record.command.stream_key(&record.meta.tenant_id);
             let scope = changed
@@ -313,17 +280,21 @@ impl Owner {
                 .or_else(|| self.scopes.get(&key))
                 .cloned()
                 .unwrap_or_else(|| Scope::empty(&key));
-            let result = scope
-                .decide(&key, &record.command, &record.actor, &record.meta)
-                .map(|decision| {
+            let result = match scope.decide(&key, &record.command, &record.actor, &record.meta) {
+                Ok(decision) => {
                     let start = events.len();
                     events.extend(decision.envelopes.into_iter().map(|e| (key.to_string(), e)));
                     if events.len() > start {
                         changed.insert(key, decision.next);
                     }
-                    start..events.len()
-                });
-            outcomes.push(Outcome { record, result });
+                    Decided::Events(start..events.len())
+                }
+                Err(rejection) => Decided::Rejected(rejection),
+            };
+            outcomes.push(Outcome {
+                to: record.address,
+                result,
+            });
         }
 
         let events_topic = config.events_topic();
@@ -344,18 +315,31 @@ impl Owner {
         }
 
         let state_topic = config.state_topic();
-        let states: Vec<(String, Vec<u8>)> = changed.iter().map(|(k, s)| (k.to_string(), encode(s))).collect();
-        let replies: Vec<(&CommandRecord, Vec<u8>)> = outcomes
+        let unsaved = self
+            .unsaved
+            .iter()
+            .filter(|key| !changed.contains_key(*key))
+            .filter_map(|key| Some((key, self.scopes.get(key)?)));
+        let states: Vec<(String, Vec<u8>)> = changed
+            .iter()
+            .chain(unsaved)
+            .map(|(k, s)| (k.to_string(), encode(s)))
+            .collect();
+        let replies: Vec<(&ReplyAddress, Vec<u8>)> = outcomes
             .iter()
             .map(|o| {
-                let reply = ReplyRecord {
-                    correlation_id: o.record.correlation_id.clone(),
-                    outcome: o
-                        .result
-                        .clone()
-                        .map(|range| events[range].iter().map(|(_, e)| e.clone()).collect()),
+                let outcome = match &o.result {
+                    Decided::Events(range) => {
+                        ReplyOutcome::Ok(events[range.clone()].iter().map(|(_, e)| e.clone()).collect())
+                    }
+                    Decided::Rejected(rejection) => ReplyOutcome::Err(rejection.clone()),
+                    Decided::Refused(reason) => ReplyOutcome::Refused(reason.clone()),
                 };
-                (&o.record, encode(&reply))
+                let reply = ReplyRecord {
+                    correlation_id: o.to.correlation_id.clone(),
+                    outcome,
+                };
+                (&o.to, encode(&reply))
             })
             .collect();
         let state_sends = states.iter().map(|(key, payload)| {
@@ -363,15 +347,16 @@ impl Owner {
                 FutureRecord::to(&state_topic)
                     .key(key)
                     .partition(partition)
+                    .headers(record::headers())
                     .payload(payload),
                 KAFKA_TIMEOUT,
             )
         });
-        let reply_sends = replies.iter().map(|(record, payload)| {
+        let reply_sends = replies.iter().map(|(to, payload)| {
             producer.send(
-                FutureRecord::to(&record.reply_topic)
-                    .key(&record.correlation_id)
-                    .partition(record.reply_partition)
+                FutureRecord::to(&to.reply_topic)
+                    .key(&to.correlation_id)
+                    .partition(to.reply_partition)
                     .payload(payload),
                 KAFKA_TIMEOUT,
             )
@@ -390,6 +375,7 @@ impl Owner {
         })
         .await?;
         self.scopes.extend(changed);
+        self.unsaved.clear();
         Ok(())
     }
 }

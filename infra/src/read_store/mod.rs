@@ -3,6 +3,7 @@
 //! checkpoint of the batch's log partition (the offset of its last event).
 
 mod embedded;
+mod lease;
 mod mongo;
 mod overlay;
 

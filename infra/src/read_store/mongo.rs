@@ -3,9 +3,14 @@
 //! collections indexed on `{_list, _id}`; checkpoints in `_checkpoints`
 //! (`{_id: <partition>, offset}`). A batch and its checkpoint are one
 //! multi-document transaction, so a re-delivered event is never applied
-//! twice. Uses only the stable API of MongoDB 6+ (CRUD, transactions).
+//! twice; a write conflict is retried in place with backoff, and a process
+//! taking a partition over ends the session of its predecessor (see
+//! `lease`). Uses only the stable API of MongoDB 6+ (CRUD, transactions,
+//! `killSessions`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
@@ -15,18 +20,30 @@ use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use projections::{list_prefix, Change, DocSource, StoreError};
 use serde_json::Value;
 
+use super::lease::{Leases, LEASES};
 use super::{Checkpoints, ReadStore};
 
 const CHECKPOINTS: &str = "_checkpoints";
 /// The store's stamp: `{_id: "format", version}`, the read-model format it
 /// was built in (dropped with the database by a reset).
 const META: &str = "_meta";
-const ATTEMPTS: usize = 20;
+/// A batch whose transaction hits a transient error (a write conflict) is
+/// retried for this long: longer than MongoDB's default transaction
+/// lifetime (60 s), so a conflicting transaction whose session could not be
+/// ended has expired before the batch gives up.
+const RETRY_FOR: Duration = Duration::from_secs(90);
+/// Pauses between attempts double from 5 ms up to this.
+const MAX_PAUSE: Duration = Duration::from_secs(1);
+
+/// The pause after the `attempt`-th (0-based) transient failure of a batch.
+fn pause(attempt: u32) -> Duration {
+    Duration::from_millis(5u64 << attempt.min(10)).min(MAX_PAUSE)
+}
 
 #[derive(Clone)]
 pub struct MongoStore {
-    client: Client,
     db: Database,
+    leases: Arc<Leases>,
 }
 
 fn store_err(e: impl std::fmt::Display) -> StoreError {
@@ -47,7 +64,8 @@ impl MongoStore {
         let client = Client::with_uri_str(uri).await.map_err(store_err)?;
         let db = client.database(database);
         db.run_command(doc! {"ping": 1}).await.map_err(store_err)?;
-        let store = MongoStore { client, db };
+        let leases = Arc::new(Leases::new(client.clone(), db.collection(LEASES)));
+        let store = MongoStore { db, leases };
         store.prepare().await?;
         Ok(store)
     }
@@ -60,7 +78,7 @@ impl MongoStore {
         let all = projections::PROJECTIONS
             .iter()
             .flat_map(|(_, collections)| collections.iter())
-            .chain(std::iter::once(&CHECKPOINTS));
+            .chain([&CHECKPOINTS, &LEASES]);
         for collection in all {
             if !existing.iter().any(|c| c == collection) {
                 // Another process may create it at the same moment.
@@ -248,19 +266,28 @@ impl ReadStore for MongoStore {
             from,
             to,
         };
-        let mut session = self.client.start_session().await.map_err(store_err)?;
-        let mut attempt = 1;
+        let session = self.leases.session(partition).await.map_err(store_err)?;
+        let mut session = session.lock().await;
+        let started = Instant::now();
+        let mut attempt = 0;
+        let failed = |e: MongoError| {
+            self.leases.release(partition);
+            store_err(e)
+        };
         loop {
             match self.attempt(&mut session, &batch).await {
                 Ok(()) => return Ok(()),
-                Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < ATTEMPTS => {
-                    tracing::debug!(error = %e, attempt, "read-model transaction conflicted; retrying");
-                    // Back off: 5 ms, 10 ms, ... up to half a second.
-                    let pause = 5u64 << attempt.min(7);
-                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && started.elapsed() < RETRY_FOR => {
+                    tracing::debug!(error = %e, attempt, partition, "read-model transaction conflicted; retrying");
+                    if attempt == 0 {
+                        // The partition may have had a holder after this
+                        // process, whose open transaction conflicts.
+                        self.leases.claim(partition, session.id()).await.map_err(failed)?;
+                    }
+                    tokio::time::sleep(pause(attempt)).await;
                     attempt += 1;
                 }
-                Err(e) => return Err(store_err(e)),
+                Err(e) => return Err(failed(e)),
             }
         }
     }
@@ -329,5 +356,24 @@ impl ReadStore for MongoStore {
 
     fn as_source(&self) -> &dyn DocSource {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_double_up_to_a_bound() {
+        assert_eq!(pause(0), Duration::from_millis(5));
+        assert_eq!(pause(1), Duration::from_millis(10));
+        assert_eq!(pause(7), Duration::from_millis(640));
+        assert_eq!(pause(8), MAX_PAUSE);
+        assert_eq!(pause(u32::MAX), MAX_PAUSE);
+    }
+
+    #[test]
+    fn retries_outlast_the_default_transaction_lifetime() {
+        assert!(RETRY_FOR > Duration::from_secs(60));
     }
 }
