@@ -14,6 +14,7 @@ mod durability;
 mod embedded;
 mod friends;
 mod groups;
+mod hardening_http;
 mod messages;
 mod notifications;
 mod privacy;
