@@ -211,9 +211,9 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ConnectionArgs {
     /// Open connections (WebSocket sessions included). At the cap, a new
-    /// connection closes the oldest one that has no request being handled;
-    /// the cap stays 128 below the open-file limit, which is raised to its
-    /// hard limit at start.
+    /// connection closes the half-sent request that has waited longest (if
+    /// none, the connection idle longest); the cap stays 128 below the
+    /// open-file limit, which is raised to its hard limit at start.
     #[arg(long, env = "PARLEY_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
     /// Time from a request's first byte to the end of its header; past it

@@ -19,9 +19,9 @@ pub enum Phase {
     /// A request's first bytes arrived at this instant; its header is not
     /// complete.
     Head(Instant),
-    /// A request's header is in; its body is still arriving (bounded by the
-    /// body's own deadline).
-    Body,
+    /// A request's header came in at this instant; its body is still
+    /// arriving (bounded by the body's own deadline).
+    Body(Instant),
     /// A whole request is being answered.
     Handling,
     /// Upgraded to a WebSocket session: no longer HTTP.
@@ -29,10 +29,16 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// No request is being answered: the connection may be closed for a
-    /// new one (or at shutdown) without failing anyone's request.
-    fn gives_way(self) -> bool {
-        matches!(self, Phase::Idle(_) | Phase::Head(_) | Phase::Body)
+    /// If no request is being answered, so that the connection may be
+    /// closed for a new one without failing anyone's request: its place in
+    /// the line of connections to evict. Half-sent requests come first,
+    /// longest waiting first; then idle connections, likewise.
+    fn eviction_rank(self) -> Option<(bool, Instant)> {
+        match self {
+            Phase::Head(since) | Phase::Body(since) => Some((false, since)),
+            Phase::Idle(since) => Some((true, since)),
+            Phase::Handling | Phase::Upgraded => None,
+        }
     }
 
     /// Between requests: nothing of a request has been handed on yet.
@@ -87,18 +93,24 @@ impl Conn {
 
     /// A request's header is in (and its body too, if `whole`).
     pub fn request_started(&self, whole: bool) {
-        self.update(|_| Some(if whole { Phase::Handling } else { Phase::Body }));
+        self.update(|_| {
+            Some(if whole {
+                Phase::Handling
+            } else {
+                Phase::Body(Instant::now())
+            })
+        });
     }
 
     /// The request's body has arrived.
     pub fn body_received(&self) {
-        self.update(|phase| matches!(phase, Phase::Body).then_some(Phase::Handling));
+        self.update(|phase| matches!(phase, Phase::Body(_)).then_some(Phase::Handling));
     }
 
     /// The response is written (or dropped): the connection waits for the
     /// next request.
     pub fn response_sent(&self) {
-        self.update(|phase| matches!(phase, Phase::Body | Phase::Handling).then(|| Phase::Idle(Instant::now())));
+        self.update(|phase| matches!(phase, Phase::Body(_) | Phase::Handling).then(|| Phase::Idle(Instant::now())));
     }
 
     pub fn upgraded(&self) {
@@ -119,7 +131,7 @@ impl Conn {
             let deadline = match self.phase() {
                 Phase::Idle(since) => Some((since + limits.idle_timeout, Expiry::Idle)),
                 Phase::Head(since) => Some((since + limits.header_timeout, Expiry::Header)),
-                Phase::Body | Phase::Handling | Phase::Upgraded => None,
+                Phase::Body(_) | Phase::Handling | Phase::Upgraded => None,
             };
             match deadline {
                 Some((at, expiry)) if at <= Instant::now() => return expiry,
@@ -133,7 +145,7 @@ impl Conn {
     }
 }
 
-/// The open connections, oldest first, and the cap on their number.
+/// The open connections and the cap on their number.
 pub struct Registry {
     cap: usize,
     open: Mutex<BTreeMap<u64, Arc<Conn>>>,
@@ -149,15 +161,19 @@ impl Registry {
         }
     }
 
-    /// Admits a new connection. At the cap, the oldest connection with no
-    /// request being answered (idle, or still sending its request) is
-    /// evicted for it; if every open connection is answering a request or
-    /// is a WebSocket session, the new one is refused (None).
+    /// Admits a new connection. At the cap one connection with no request
+    /// being answered is evicted for it: the half-sent request that has
+    /// waited longest for its client, or if there is none, the connection
+    /// idle longest. If every open connection is answering a request or is
+    /// a WebSocket session, the new one is refused (None).
     pub fn admit(self: &Arc<Self>) -> Option<Admission> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         if open.len() >= self.cap {
-            let oldest = open.iter().find(|(_, c)| c.phase().gives_way()).map(|(id, _)| *id)?;
-            if let Some(evicted) = open.remove(&oldest) {
+            let (_, first) = open
+                .iter()
+                .filter_map(|(id, c)| c.phase().eviction_rank().map(|rank| (rank, *id)))
+                .min()?;
+            if let Some(evicted) = open.remove(&first) {
                 evicted.evict();
             }
         }

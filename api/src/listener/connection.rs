@@ -17,6 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::admission::{Admission, Conn, Phase};
@@ -116,9 +117,9 @@ pub async fn serve(
     }
 }
 
-/// Answers one request through the router: its body gets its deadline, and
-/// a response sent before the body arrived whole closes the connection
-/// (the rest of the body would be read as the next request).
+/// Answers one request through the router. Its body gets its deadline; the
+/// reply to a request whose body missed it says `Connection: close` (hyper
+/// closes a connection whose request body is unfinished anyway).
 async fn respond(
     request: Request<Incoming>,
     router: Router,
@@ -130,7 +131,7 @@ async fn respond(
     let mut response = router.oneshot(request).await?;
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         conn.upgraded();
-    } else if matches!(conn.phase(), Phase::Body) {
+    } else if matches!(conn.phase(), Phase::Body(since) if since + limits.body_timeout <= Instant::now()) {
         response
             .headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));

@@ -7,8 +7,9 @@
 //! a body (at most `body_timeout` from the end of its header), being
 //! answered (no bound here), or upgraded to a WebSocket session (the
 //! gateway's own pings and limits apply). At the cap, a new connection
-//! evicts the oldest one that is not being answered and is not a session,
-//! so slow or half-sent requests cannot keep a normal client out.
+//! evicts the half-sent request that has waited longest (or, if there is
+//! none, the connection idle longest; requests being answered and sessions
+//! never), so slow or half-sent requests cannot keep a normal client out.
 
 mod admission;
 mod bodies;

@@ -5,7 +5,9 @@
 //! half of them a request line and one header and then nothing, half a
 //! whole header announcing 1000 bytes of body and 11 of them. A held
 //! connection the server closes (its header or body timeout, or eviction
-//! at the connection cap) is opened again at once, so N are held throughout.
+//! at the connection cap) is opened again at once: the measurement starts
+//! once each of the N has been opened, and N are held or being reopened
+//! throughout.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -40,19 +42,21 @@ pub async fn run(ctx: &Ctx) -> Result<Outcome> {
     let n = ctx.sizes.slow_connections.max(1);
     let holder = Holder::start(address, n, &ctx.tokens.admin, &ctx.tenant);
     let started = Instant::now();
-    while holder.open.load(Ordering::Relaxed) < n {
+    while holder.opened.load(Ordering::Relaxed) < n {
         if started.elapsed() > OPENING {
-            return Err(format!(
-                "only {} of {n} slow connections opened",
-                holder.open.load(Ordering::Relaxed)
-            )
-            .into());
+            let opened = holder.opened.load(Ordering::Relaxed);
+            return Err(format!("only {opened} of {n} slow connections opened").into());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let held = asking(ctx, &body, "held_get").await?;
     figures.extend(held);
     figures.push(Figure::value("slow", "slow_connections", n as f64));
+    figures.push(Figure::value(
+        "slow",
+        "slow_open_at_end",
+        holder.open.load(Ordering::Relaxed) as f64,
+    ));
     figures.push(Figure::value("slow", "slow_reopened", holder.stop().await as f64));
     Ok(figures.into())
 }
@@ -81,6 +85,10 @@ async fn asking(ctx: &Ctx, body: &Arc<Value>, label: &'static str) -> Result<Vec
 /// N connections holding half-sent requests, each opened again when the
 /// server closes it.
 struct Holder {
+    /// Connections opened at least once.
+    opened: Arc<AtomicUsize>,
+    /// Connections open now (the server may have closed some that are
+    /// being opened again).
     open: Arc<AtomicUsize>,
     reopened: Arc<AtomicU64>,
     stop: watch::Sender<bool>,
@@ -89,6 +97,7 @@ struct Holder {
 
 impl Holder {
     fn start(address: &str, n: usize, token: &str, tenant: &str) -> Holder {
+        let opened = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicUsize::new(0));
         let reopened = Arc::new(AtomicU64::new(0));
         let (stop, stopped) = watch::channel(false);
@@ -103,8 +112,13 @@ impl Holder {
         let tasks = (0..n)
             .map(|i| {
                 let bytes = if i % 2 == 0 { header.clone() } else { body.clone() };
-                let (address, open, reopened, mut stopped) =
-                    (address.to_owned(), open.clone(), reopened.clone(), stopped.clone());
+                let (address, opened, open, reopened, mut stopped) = (
+                    address.to_owned(),
+                    opened.clone(),
+                    open.clone(),
+                    reopened.clone(),
+                    stopped.clone(),
+                );
                 tokio::spawn(async move {
                     let mut first = true;
                     while !*stopped.borrow() {
@@ -115,7 +129,9 @@ impl Holder {
                         if stream.write_all(&bytes).await.is_err() {
                             continue;
                         }
-                        if !std::mem::take(&mut first) {
+                        if std::mem::take(&mut first) {
+                            opened.fetch_add(1, Ordering::Relaxed);
+                        } else {
                             reopened.fetch_add(1, Ordering::Relaxed);
                         }
                         open.fetch_add(1, Ordering::Relaxed);
@@ -130,6 +146,7 @@ impl Holder {
             })
             .collect();
         Holder {
+            opened,
             open,
             reopened,
             stop,
