@@ -181,6 +181,8 @@ pub struct ServeArgs {
     /// Address the HTTP API listens on (port 0 picks a free port; the log says which).
     #[arg(long, env = "PARLEY_LISTEN", default_value = "127.0.0.1:10002")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
     /// App admins: user IDs (comma-separated) that may act for any user of
     /// their tenant. They cannot self-register; see `parley admin-token`.
     #[arg(long, env = "PARLEY_ADMIN_USER_IDS", value_delimiter = ',')]
@@ -227,6 +229,41 @@ pub struct PasswordArgs {
     /// 0: no limit.
     #[arg(long, env = "PARLEY_REGISTRATIONS_PER_MINUTE", default_value_t = 120)]
     pub registrations_per_minute: u32,
+}
+
+/// Bounds on what clients hold: open connections, WebSocket sessions per
+/// user, how long a request may take to arrive, and how long shutdown waits
+/// (docs/api.md, "Limits").
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Open connections (WebSocket sessions included). At the cap, a new
+    /// connection closes the half-sent request that has waited longest (if
+    /// none, the connection idle longest); the cap stays 128 below the
+    /// open-file limit, which is raised to its hard limit at start.
+    #[arg(long, env = "PARLEY_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Time from a request's first byte to the end of its header; past it
+    /// the connection is closed.
+    #[arg(long, env = "PARLEY_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Time from the end of a request's header to the end of its body; past
+    /// it the request fails (1001) and the connection is closed.
+    #[arg(long, env = "PARLEY_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+    /// How long a connection may wait for its next request (after its
+    /// last response, or since it opened) before it is closed.
+    #[arg(long, env = "PARLEY_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
+    /// On SIGTERM/SIGINT: how long requests in flight (and WebSocket
+    /// sessions answering their close) may take before what is left is
+    /// closed.
+    #[arg(long, env = "PARLEY_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+    /// WebSocket sessions one user may have open on this node; a session
+    /// beyond it closes the user's oldest (kick frame 2002, then close code
+    /// 1008 "1506 kicked: ...").
+    #[arg(long, env = "PARLEY_MAX_SESSIONS_PER_USER", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sessions_per_user: u32,
 }
 
 #[derive(Debug, Clone, Args)]

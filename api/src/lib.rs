@@ -8,6 +8,7 @@ mod deploy;
 mod error;
 mod extract;
 mod gateway;
+mod listener;
 mod password;
 mod routes;
 mod secret;

@@ -108,8 +108,7 @@ mod tests {
         let peak = Arc::new(AtomicUsize::new(0));
         let now = Arc::new(AtomicUsize::new(0));
         // The running "hashes" hold until every request has been offered.
-        let gate = Arc::new(std::sync::RwLock::new(()));
-        let closed = gate.write().unwrap();
+        let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
         let offered = 2 + 2 * QUEUE_PER_CHECK + 50;
         let tasks: Vec<_> = (0..offered)
             .map(|_| {
@@ -119,7 +118,9 @@ mod tests {
                         .run(move || {
                             let running = now.fetch_add(1, Ordering::SeqCst) + 1;
                             peak.fetch_max(running, Ordering::SeqCst);
-                            drop(gate.read().unwrap());
+                            let (open, opened) = &*gate;
+                            let guard = open.lock().unwrap();
+                            drop(opened.wait_while(guard, |open| !*open).unwrap());
                             now.fetch_sub(1, Ordering::SeqCst);
                         })
                         .await
@@ -130,7 +131,8 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        drop(closed);
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
         let mut refused = 0;
         for task in tasks {
             if let Err(e) = task.await.unwrap() {

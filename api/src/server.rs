@@ -14,18 +14,23 @@ use infra::read_store::Checkpoints;
 use crate::cli::{BackendArgs, RebuildArgs, ServeArgs};
 use crate::deploy::{self, BoxError};
 use crate::gateway;
+use crate::gateway::hub::Hub;
+use crate::listener;
 use crate::password::Passwords;
 use crate::routes::router;
 use crate::secret;
 use crate::state::{AppState, Inner};
 use crate::throttle::{Limits, Rate, Throttle};
 
-/// `parley serve`: runs until SIGINT/SIGTERM, then stops accepting,
-/// finishes in-flight requests, flushes and returns.
+/// `parley serve`: runs until SIGINT/SIGTERM, then stops accepting, closes
+/// the WebSocket sessions and the connections between requests, lets
+/// requests in flight finish within the shutdown grace (and closes what is
+/// left after it), flushes and returns.
 pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     if deploy::is_scale_out(&args.backend)? && args.secret.jwt_secret.is_none() {
         return Err("the scale-out deployment needs --jwt-secret (PARLEY_JWT_SECRET), shared by every API node".into());
     }
+    let limits = listener::Limits::new(&args.connections, listener::open_files::raise())?;
     let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
     let (bar, progress) = rebuild_bar()?;
     let mut backend = deploy::api_backend(&args.backend, Some(progress)).await?;
@@ -39,7 +44,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         read_wait: Duration::from_millis(args.read_wait_ms),
         friend_verify: args.friend_verify,
         history_for_new_members: args.group_history_for_new_members,
-        hub: Arc::default(),
+        hub: Arc::new(Hub::new(args.connections.max_sessions_per_user as usize)),
         vault: backend.vault.clone(),
         progress: backend.progress.clone(),
         passwords: Passwords::new(
@@ -63,14 +68,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     if let Some(tail) = backend.tail.take() {
         tokio::spawn(gateway::push::run(state.clone(), state.hub.clone(), tail));
     }
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(data_dir = %args.backend.data.data_dir.display(), "listening on http://{}", listener.local_addr()?);
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let tcp = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(
+        data_dir = %args.backend.data.data_dir.display(),
+        max_connections = limits.max_connections,
+        "listening on http://{}",
+        tcp.local_addr()?
+    );
+    let (stop, shutdown) = watch::channel(None);
+    let serving = tokio::spawn(listener::serve(tcp, router(state.clone()), limits, shutdown));
+    shutdown_signal().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(args.connections.shutdown_grace_ms);
+    let _ = stop.send(Some(deadline));
+    let (served, ()) = tokio::join!(serving, gateway::close_sessions(&state.hub, deadline));
+    served?;
     tracing::info!("no more requests in flight; closing");
     backend.shutdown().await;
     tracing::info!("stopped");

@@ -61,6 +61,7 @@ fn bench(scenario: &str) -> Value {
             "3",
         ])
         .args(["--read-users", "6", "--events", "300", "--connections", "20"])
+        .args(["--slow-connections", "20"])
         .arg(scenario)
         .output()
         .expect("run parley-bench");
@@ -179,4 +180,19 @@ fn idle() {
     );
     assert_eq!(figures["connections"], 20.0, "{figures}");
     assert_eq!(figures["closed_early"], 0.0, "{figures}");
+}
+
+#[test]
+fn slow() {
+    let figures = bench("slow");
+    positive(
+        &figures,
+        &[
+            "quiet_get_per_s",
+            "quiet_get_p99_ms",
+            "held_get_per_s",
+            "held_get_p99_ms",
+        ],
+    );
+    assert_eq!(figures["slow_connections"], 20.0, "{figures}");
 }

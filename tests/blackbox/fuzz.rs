@@ -82,6 +82,7 @@ impl Doc {
                 format: resolved["format"].as_str().unwrap_or_default().to_owned(),
                 required: required.contains(&name.as_str()),
                 nullable,
+                unsigned: resolved["minimum"] == 0,
             });
             match resolved["type"].as_str() {
                 Some("object") => self.fields(&resolved, path, out),
@@ -106,6 +107,8 @@ struct Field {
     format: String,
     required: bool,
     nullable: bool,
+    /// An integer with `minimum: 0` (a Rust unsigned type).
+    unsigned: bool,
 }
 
 impl Field {
@@ -129,12 +132,16 @@ impl Field {
             wrong.push(Value::Null);
         }
         if self.kind == "integer" {
-            // Beyond the field's integer type.
+            // Beyond the field's integer type: 2^32 for 32 bits, 2^64 (a
+            // float to JSON readers) for 64.
             wrong.push(if self.format == "int32" {
-                json!(i64::from(i32::MAX) + 1)
+                json!(1u64 << 32)
             } else {
-                json!(u64::MAX)
+                serde_json::from_str("18446744073709551616").expect("a number")
             });
+            if self.unsigned {
+                wrong.push(json!(-1));
+            }
         }
         wrong
     }
@@ -163,7 +170,11 @@ impl Field {
             ],
             "array" => {
                 let item = sample.as_array().and_then(|a| a.first()).cloned().unwrap_or(json!("x"));
-                vec![json!([]), Value::Array(vec![item.clone(); 1001]), json!([item.clone(), item])]
+                vec![
+                    json!([]),
+                    Value::Array(vec![item.clone(); 1001]),
+                    json!([item.clone(), item]),
+                ]
             }
             _ => vec![],
         }
@@ -206,7 +217,6 @@ fn malformed_bodies() -> Vec<String> {
         "{\"a\":}".into(),
         "{} trailing".into(),
         "[".repeat(100_000),
-        format!("{{\"x\":\"{}\"}}", "y".repeat(3 << 20)),
         String::from_utf8_lossy(&[0x7b, 0xff, 0xfe, 0x7d]).into_owned(),
     ]
 }
@@ -216,7 +226,10 @@ fn check_envelope(reply: &Value, what: &str) {
     let code = reply["errCode"]
         .as_i64()
         .unwrap_or_else(|| panic!("{what}: no envelope: {reply}"));
-    assert!(reply["errMsg"].is_string() && reply["errDlt"].is_string(), "{what}: {reply}");
+    assert!(
+        reply["errMsg"].is_string() && reply["errDlt"].is_string(),
+        "{what}: {reply}"
+    );
     assert_ne!(code, 500, "{what}: a server error: {reply}");
 }
 
@@ -259,6 +272,23 @@ async fn every_endpoint_survives_malformed_and_boundary_bodies() {
                 response.json::<Value>().await.expect("a JSON reply")
             }
         };
+        // Over the 2 MiB body limit: refused (1001), or the connection is
+        // closed while the client still sends it. Either way on a
+        // connection of its own.
+        let oversized = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        let big = format!("{{\"x\":\"{}\"}}", "y".repeat(3 << 20));
+        if let Ok(response) = oversized
+            .post(format!("{base}{path}"))
+            .header("operationID", "op-fuzz")
+            .header("X-Tenant-ID", TENANT)
+            .header("token", &admin)
+            .body(big)
+            .send()
+            .await
+        {
+            let reply: Value = response.json().await.expect("a JSON reply");
+            assert_eq!(reply["errCode"], 1001, "{path} oversized: {reply}");
+        }
         for body in malformed_bodies() {
             let shown: String = body.chars().take(40).collect();
             let reply = send(body).await;

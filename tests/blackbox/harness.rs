@@ -4,11 +4,12 @@
 
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -51,6 +52,8 @@ pub struct Server {
     procs: Mutex<Vec<Proc>>,
     next: AtomicUsize,
     serve_args: Vec<String>,
+    /// The API nodes' limit on open files (soft and hard), if not inherited.
+    open_files: Option<u64>,
     pub data_dir: PathBuf,
     _owned_dir: Option<tempfile::TempDir>,
     http: reqwest::Client,
@@ -80,10 +83,23 @@ impl Server {
     /// A deployment on `data_dir` whose API nodes get exactly these flags
     /// after `serve` (and the backend's).
     pub fn start_with(data_dir: &Path, args: &[&str]) -> Server {
+        Server::launch(data_dir, args, None)
+    }
+
+    /// A deployment like `start_in`'s whose API nodes may open at most
+    /// `open_files` files (their soft and hard limit).
+    pub fn start_with_open_files(data_dir: &Path, extra: &[&str], open_files: u64) -> Server {
+        let mut args = vec!["--jwt-secret", SECRET, "--admin-user-ids", ADMIN];
+        args.extend_from_slice(extra);
+        Server::launch(data_dir, &args, Some(open_files))
+    }
+
+    fn launch(data_dir: &Path, args: &[&str], open_files: Option<u64>) -> Server {
         let server = Server {
             procs: Mutex::new(Vec::new()),
             next: AtomicUsize::new(0),
             serve_args: args.iter().map(|a| a.to_string()).collect(),
+            open_files,
             data_dir: data_dir.to_path_buf(),
             _owned_dir: None,
             http: reqwest::Client::new(),
@@ -145,6 +161,23 @@ impl Server {
             Role::Writer => command.arg("write"),
             Role::Projector => command.arg("project"),
         };
+        if let (Role::Api, Some(open_files)) = (role, self.open_files) {
+            let limit = libc::rlimit {
+                rlim_cur: open_files,
+                rlim_max: open_files,
+            };
+            // SAFETY: between fork and exec the child only calls setrlimit,
+            // which is async-signal-safe, on a struct it owns.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         let mut child = command
             .args(self.backend_args())
             .env("RUST_LOG", "info")
@@ -212,6 +245,40 @@ impl Server {
     /// Log lines so far that report a panic or an ERROR, of any process.
     pub fn troubles(&self) -> Vec<String> {
         self.troubles.lock().unwrap().clone()
+    }
+
+    /// SIGTERM to every process, API nodes first; each must exit within
+    /// `within` of its signal (else it is killed and this panics). Returns
+    /// the first unsuccessful exit status, if any, and how long the
+    /// slowest process took.
+    pub fn stop_within(&self, within: Duration) -> (ExitStatus, Duration) {
+        let mut procs = std::mem::take(&mut *self.procs.lock().unwrap());
+        procs.sort_by_key(|p| p.role != Role::Api);
+        let mut worst = None;
+        let mut slowest = Duration::ZERO;
+        for at in 0..procs.len() {
+            signal(procs[at].child.id(), "-TERM");
+            let signalled = Instant::now();
+            let status = loop {
+                if let Some(status) = procs[at].child.try_wait().expect("wait for parley") {
+                    break status;
+                }
+                if signalled.elapsed() > within {
+                    let role = procs[at].role;
+                    for proc in &mut procs[at..] {
+                        let _ = proc.child.kill();
+                        let _ = proc.child.wait();
+                    }
+                    panic!("{role:?} did not exit within {within:?} of SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            slowest = slowest.max(signalled.elapsed());
+            if !status.success() || worst.is_none() {
+                worst = worst.filter(|s: &ExitStatus| !s.success()).or(Some(status));
+            }
+        }
+        (worst.expect("a deployment has processes"), slowest)
     }
 
     /// The process IDs of the API nodes.

@@ -16,6 +16,7 @@ mod friends;
 mod fuzz;
 mod groups;
 mod hardening;
+mod hardening_http;
 mod messages;
 mod notifications;
 mod privacy;

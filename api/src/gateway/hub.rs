@@ -2,7 +2,8 @@
 //! online on several devices at once; each session has a bounded outbound
 //! queue, and a session whose queue overflows is closed (its client
 //! recovers the gap with newest_seq + pull), so a slow client never slows
-//! anyone else.
+//! anyone else. A user has at most `max_sessions_per_user` sessions: a new
+//! one beyond it displaces the user's oldest.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,12 +16,37 @@ use tokio::sync::{mpsc, watch};
 pub const OUTBOUND_QUEUE: usize = 256;
 /// clientMsgIDs a session remembers having sent (not pushed back to it).
 const OWN_MESSAGES: usize = 64;
+/// WebSocket close code for a refused, displaced or dropped session
+/// (policy violation).
+pub const CLOSE_POLICY: u16 = 1008;
+/// WebSocket close code of a server shutting down.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// How a session ends: a last text frame (if any), then a close frame with
+/// this code and reason.
+#[derive(Debug, Clone)]
+pub struct Closing {
+    pub code: u16,
+    pub reason: String,
+    pub last_frame: Option<Utf8Bytes>,
+}
+
+impl Closing {
+    /// A close with code 1008 and nothing before it.
+    pub fn policy(reason: String) -> Closing {
+        Closing {
+            code: CLOSE_POLICY,
+            reason,
+            last_frame: None,
+        }
+    }
+}
 
 pub struct Session {
     id: u64,
     out: mpsc::Sender<Utf8Bytes>,
-    /// Set once: why the session is being closed.
-    close: watch::Sender<Option<String>>,
+    /// Set once: how the session is being closed.
+    close: watch::Sender<Option<Closing>>,
     own: Mutex<VecDeque<String>>,
 }
 
@@ -28,24 +54,25 @@ impl Session {
     /// Queues a frame; a full queue closes the session.
     pub fn offer(&self, frame: Utf8Bytes) {
         if self.out.try_send(frame).is_err() {
-            self.close(format!(
+            self.close(Closing::policy(format!(
                 "outbound queue of {OUTBOUND_QUEUE} frames overflowed: reconnect and recover with newest_seq and pull_msg_by_seq"
-            ));
+            )));
         }
     }
 
-    pub fn close(&self, reason: String) {
+    /// Closes the session (the first close wins).
+    pub fn close(&self, closing: Closing) {
         self.close.send_if_modified(|current| {
             let first = current.is_none();
             if first {
-                *current = Some(reason);
+                *current = Some(closing);
             }
             first
         });
     }
 
     /// Turns once the session is being closed.
-    pub fn closing(&self) -> watch::Receiver<Option<String>> {
+    pub fn closing(&self) -> watch::Receiver<Option<Closing>> {
         self.close.subscribe()
     }
 
@@ -68,19 +95,43 @@ impl Session {
 /// The receiving ends of a new session.
 pub struct Outlet {
     pub frames: mpsc::Receiver<Utf8Bytes>,
-    pub close: watch::Receiver<Option<String>>,
+    pub close: watch::Receiver<Option<Closing>>,
+}
+
+/// A session just registered, and the sessions of its user it displaced
+/// (oldest first; the caller closes them).
+pub struct Registered {
+    pub session: Arc<Session>,
+    pub outlet: Outlet,
+    pub displaced: Vec<Arc<Session>>,
 }
 
 type UserKey = (String, String);
 
-#[derive(Default)]
 pub struct Hub {
+    /// Each user's sessions, oldest first.
     sessions: Mutex<HashMap<UserKey, Vec<Arc<Session>>>>,
     next_id: AtomicU64,
+    max_sessions_per_user: usize,
 }
 
 impl Hub {
-    pub fn register(&self, tenant: &str, user_id: &str) -> (Arc<Session>, Outlet) {
+    pub fn new(max_sessions_per_user: usize) -> Hub {
+        Hub {
+            sessions: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            max_sessions_per_user: max_sessions_per_user.max(1),
+        }
+    }
+
+    pub fn max_sessions_per_user(&self) -> usize {
+        self.max_sessions_per_user
+    }
+
+    /// Adds a session of `user_id`; if that makes more than
+    /// `max_sessions_per_user`, the user's oldest sessions leave the hub
+    /// (no more pushes) and are returned to be closed.
+    pub fn register(&self, tenant: &str, user_id: &str) -> Registered {
         let (out, frames) = mpsc::channel(OUTBOUND_QUEUE);
         let (close, close_rx) = watch::channel(None);
         let session = Arc::new(Session {
@@ -90,15 +141,31 @@ impl Hub {
             own: Mutex::new(VecDeque::new()),
         });
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions
-            .entry((tenant.to_owned(), user_id.to_owned()))
-            .or_default()
-            .push(session.clone());
-        let outlet = Outlet {
-            frames,
-            close: close_rx,
-        };
-        (session, outlet)
+        let list = sessions.entry((tenant.to_owned(), user_id.to_owned())).or_default();
+        list.push(session.clone());
+        let excess = list.len().saturating_sub(self.max_sessions_per_user);
+        let displaced = list.drain(..excess).collect();
+        Registered {
+            session,
+            outlet: Outlet {
+                frames,
+                close: close_rx,
+            },
+            displaced,
+        }
+    }
+
+    /// Closes every session (shutdown).
+    pub fn close_all(&self, closing: &Closing) {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        for session in sessions.values().flatten() {
+            session.close(closing.clone());
+        }
+    }
+
+    /// No session is open.
+    pub fn is_empty(&self) -> bool {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
     }
 
     pub fn unregister(&self, tenant: &str, user_id: &str, session: &Session) {

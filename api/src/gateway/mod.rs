@@ -1,7 +1,8 @@
 //! The WebSocket gateway: `GET /ws?token=&sendID=&platformID=`, JSON text
 //! frames. Requests `{reqIdentifier, operationID, msgIncr, sendID, data}`
 //! get replies `{reqIdentifier, msgIncr, operationID, errCode, errMsg,
-//! data}`; the server pushes new messages as reqIdentifier 2001.
+//! data}`; the server pushes new messages as reqIdentifier 2001, and tells
+//! a session displaced by a newer one of its user with a 2002 kick.
 
 pub mod hub;
 pub mod push;
@@ -11,13 +12,15 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
+use futures::stream::SplitSink;
 use futures::{SinkExt, StreamExt};
 use schemas::limits::OPERATION_ID_MAX;
 use schemas::Validate;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
-use self::hub::{Outlet, Session};
+use self::hub::{Closing, Hub, Outlet, Session, CLOSE_GOING_AWAY, CLOSE_POLICY};
 use crate::error::AppError;
 use crate::extract::{Caller, RequestMeta};
 use crate::routes::msg;
@@ -27,13 +30,12 @@ pub const GET_NEWEST_SEQ: i64 = 1001;
 pub const PULL_MSG_BY_SEQ_LIST: i64 = 1002;
 pub const SEND_MSG: i64 = 1003;
 pub const PUSH_MESSAGES: i64 = 2001;
+pub const KICK_ONLINE: i64 = 2002;
 pub const READ_RECEIPT: i64 = 2200;
 
 /// How often the server pings; a client silent for `IDLE_LIMIT` is dropped.
 const PING_EVERY: Duration = Duration::from_secs(10);
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
-/// WebSocket close code for a refused or dropped session (policy violation).
-const CLOSE_POLICY: u16 = 1008;
 /// A frame the client does not take within this long ends the session
 /// (as long as a silent client is given).
 const SEND_LIMIT: Duration = IDLE_LIMIT;
@@ -44,6 +46,8 @@ const FRAME_MAX: usize = 1 << 20;
 /// 1.3 GB for 10,000 idle sessions); it grows for larger frames. Frames
 /// are written out at once (no write buffering).
 const SOCKET_BUFFER: usize = 4096;
+/// How often shutdown looks whether every session has ended.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Deserialize)]
 pub struct ConnectParams {
@@ -67,6 +71,19 @@ pub async fn connect(
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(0)
         .on_upgrade(move |socket| serve(state, params, socket))
+}
+
+/// Shutdown: every session gets a close frame (1001 "server shutting
+/// down"); returns once every session has ended, or at `deadline`.
+pub async fn close_sessions(hub: &Hub, deadline: Instant) {
+    hub.close_all(&Closing {
+        code: CLOSE_GOING_AWAY,
+        reason: "server shutting down".into(),
+        last_frame: None,
+    });
+    while !hub.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(SHUTDOWN_POLL).await;
+    }
 }
 
 /// A close reason: at most 123 bytes, cut at a character boundary.
@@ -121,8 +138,19 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
         Err(e) => return refuse(socket, e).await,
     };
     let tenant = caller.meta.tenant.clone();
-    let (session, outlet) = state.hub.register(&tenant, &caller.user_id);
+    let hub::Registered {
+        session,
+        outlet,
+        displaced,
+    } = state.hub.register(&tenant, &caller.user_id);
     tracing::info!(user = %caller.user_id, tenant = %tenant, "websocket session opened");
+    if !displaced.is_empty() {
+        let kicked = kick(state.hub.max_sessions_per_user());
+        tracing::info!(user = %caller.user_id, sessions = displaced.len(), "{}", kicked.reason);
+        for old in displaced {
+            old.close(kicked.clone());
+        }
+    }
     let (sink, mut stream) = socket.split();
     let mut closing = session.closing();
     let mut writer = tokio::spawn(write_frames(sink, outlet));
@@ -145,7 +173,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
                 // connection dropped at once: waiting for its close could
                 // keep it open for as long as it keeps sending.
                 if matches!(ended, Ok(Written::Stalled)) {
-                    session.close(format!("took no frame for {} s", SEND_LIMIT.as_secs()));
+                    session.close(Closing::policy(format!("took no frame for {} s", SEND_LIMIT.as_secs())));
                     break;
                 }
                 continue;
@@ -153,7 +181,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
         };
         let frame = match next {
             Err(_) => {
-                session.close(format!("no frame for {} s", IDLE_LIMIT.as_secs()));
+                session.close(Closing::policy(format!("no frame for {} s", IDLE_LIMIT.as_secs())));
                 break;
             }
             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
@@ -167,7 +195,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
             _ => {}
         }
     }
-    session.close("session ended".into());
+    session.close(Closing::policy("session ended".into()));
     state.hub.unregister(&tenant, &caller.user_id, &session);
     if !writer_ended {
         let abort = writer.abort_handle();
@@ -176,6 +204,19 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
         }
     }
     tracing::info!(user = %caller.user_id, "websocket session closed");
+}
+
+/// How a session displaced by a newer session of its user ends, as OpenIM's
+/// multi-login kick: a 2002 frame, then a close with code 1008 and the
+/// reason (1506 is TokenKickedError).
+fn kick(max_sessions_per_user: usize) -> Closing {
+    let frame = json!({"reqIdentifier": KICK_ONLINE, "msgIncr": "", "operationID": "", "errCode": 0,
+        "errMsg": "", "data": null});
+    Closing {
+        code: CLOSE_POLICY,
+        reason: format!("1506 kicked: more than {max_sessions_per_user} sessions of this user"),
+        last_frame: Some(Utf8Bytes::from(frame.to_string())),
+    }
 }
 
 /// How a socket's writer ended.
@@ -188,28 +229,37 @@ enum Written {
 }
 
 /// The only writer of a socket: queued frames, pings, and the close.
-async fn write_frames(mut sink: futures::stream::SplitSink<WebSocket, Message>, mut outlet: Outlet) -> Written {
+async fn write_frames(mut sink: SplitSink<WebSocket, Message>, mut outlet: Outlet) -> Written {
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
-        let (message, last) = tokio::select! {
+        let message = tokio::select! {
             frame = outlet.frames.recv() => match frame {
-                Some(frame) => (Message::Text(frame), false),
+                Some(frame) => Message::Text(frame),
                 None => return Written::Done,
             },
             _ = outlet.close.changed() => {
-                let why = outlet.close.borrow().clone().unwrap_or_default();
-                (Message::Close(Some(CloseFrame { code: CLOSE_POLICY, reason: reason(&why) })), true)
+                let closing = outlet.close.borrow().clone().unwrap_or_else(|| Closing::policy(String::new()));
+                if let Some(frame) = closing.last_frame {
+                    if !send(&mut sink, Message::Text(frame)).await {
+                        return Written::Stalled;
+                    }
+                }
+                let close = CloseFrame { code: closing.code, reason: reason(&closing.reason) };
+                return if send(&mut sink, Message::Close(Some(close))).await { Written::Done } else { Written::Stalled };
             }
-            _ = ping.tick() => (Message::Ping(Default::default()), false),
+            _ = ping.tick() => Message::Ping(Default::default()),
         };
-        // A client that stops reading blocks the send: give up on it.
-        if !matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(()))) {
+        if !send(&mut sink, message).await {
             return Written::Stalled;
         }
-        if last {
-            return Written::Done;
-        }
     }
+}
+
+/// Writes one frame; false if the socket failed or the client did not take
+/// the frame within `SEND_LIMIT` (a client that stops reading blocks the
+/// send: give up on it).
+async fn send(sink: &mut SplitSink<WebSocket, Message>, message: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())))
 }
 
 #[derive(Debug, Deserialize)]

@@ -83,7 +83,11 @@ pub fn build() -> OpenApi {
             .operation_id(Some(endpoint.path.trim_start_matches('/').replace('/', "_")))
             .request_body(Some(body))
             .response("200", reply)
-            .parameter(header(OPERATION_ID, true, "the request's operation ID (logged, stored on events)"))
+            .parameter(header(
+                OPERATION_ID,
+                true,
+                "the request's operation ID (logged, stored on events)",
+            ))
             .parameter(header(TENANT_ID, true, "the tenant"))
             .parameter(header(
                 MIN_POSITION,
@@ -131,6 +135,9 @@ mod tests {
             assert!(doc["components"]["schemas"][name].is_object(), "{path}: {name}");
         }
         let register = &doc["components"]["schemas"]["SelfRegisterReq"];
-        assert_eq!(register["required"], serde_json::json!(["userID", "nickname", "password"]));
+        assert_eq!(
+            register["required"],
+            serde_json::json!(["userID", "nickname", "password"])
+        );
     }
 }

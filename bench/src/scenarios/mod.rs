@@ -7,6 +7,7 @@ mod fanout;
 mod idle;
 mod read;
 mod rebuild;
+mod slow;
 mod social;
 mod users;
 
@@ -42,18 +43,21 @@ pub enum Scenario {
     Rebuild,
     /// N idle WebSocket sessions: the server's resident memory.
     Idle,
+    /// A normal request's latency while N half-sent requests are held.
+    Slow,
     /// Every scenario, in the order above.
     All,
 }
 
 impl Scenario {
-    pub const EVERY: [Scenario; 7] = [
+    pub const EVERY: [Scenario; 8] = [
         Scenario::Users,
         Scenario::Social,
         Scenario::Chat,
         Scenario::Fanout,
         Scenario::Read,
         Scenario::Idle,
+        Scenario::Slow,
         Scenario::Rebuild,
     ];
 
@@ -67,6 +71,7 @@ impl Scenario {
             Scenario::Read => "read",
             Scenario::Rebuild => "rebuild",
             Scenario::Idle => "idle",
+            Scenario::Slow => "slow",
             Scenario::All => "all",
         }
     }
@@ -107,6 +112,9 @@ pub struct Sizes {
     /// idle: WebSocket sessions to open and hold for --duration.
     #[arg(long, default_value_t = 10_000)]
     pub connections: usize,
+    /// slow: connections holding half-sent requests.
+    #[arg(long, default_value_t = 2000)]
+    pub slow_connections: usize,
 }
 
 /// What a scenario works with.
@@ -151,6 +159,7 @@ pub async fn run(scenario: Scenario, ctx: &Ctx) -> Result<Outcome> {
         Scenario::Read => read::run(ctx).await,
         Scenario::Rebuild => rebuild::run(ctx).await,
         Scenario::Idle => idle::run(ctx).await,
+        Scenario::Slow => slow::run(ctx).await,
     }
 }
 
