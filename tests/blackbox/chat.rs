@@ -71,7 +71,11 @@ fn is_notice(frame: &Value) -> bool {
 }
 
 pub fn ws_url(server: &Server, token: &str, user: &str) -> String {
-    let base = server.base().expect("an API node is running");
+    ws_url_at(&server.base().expect("an API node is running"), token, user)
+}
+
+/// The session URL at one API node's base URL.
+pub fn ws_url_at(base: &str, token: &str, user: &str) -> String {
     let host = base.strip_prefix("http://").expect("an http base");
     format!("ws://{host}/ws?token={token}&sendID={user}&platformID=1")
 }
@@ -101,7 +105,16 @@ impl Ws {
     /// Connects and makes one round trip, so the server has registered the
     /// session (and will push to it) when this returns.
     pub async fn connect(server: &Server, token: &str, user: &str) -> Ws {
-        let mut ws = Ws::open(server, token, user).await;
+        Ws::connect_to(&server.base().expect("an API node is running"), token, user).await
+    }
+
+    /// [`Ws::connect`] to the API node at `base` (a bound per node is
+    /// tested on one node).
+    pub async fn connect_to(base: &str, token: &str, user: &str) -> Ws {
+        let (stream, _) = tokio_tungstenite::connect_async(ws_url_at(base, token, user))
+            .await
+            .expect("websocket connect");
+        let mut ws = Ws::from_stream(stream, user);
         let reply = ws.request(WS_NEWEST_SEQ, json!({ "userID": user })).await;
         assert_eq!(reply["errCode"], 0, "{reply}");
         ws

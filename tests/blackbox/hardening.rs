@@ -19,10 +19,11 @@ fn client_from(source: [u8; 4]) -> reqwest::Client {
         .unwrap()
 }
 
-/// POSTs a login from `client`; the reply and its Retry-After header.
-async fn login_from(server: &Server, client: &reqwest::Client, user: &str, password: &str) -> (Value, Option<u64>) {
+/// POSTs a login to the API node at `node` from `client`; the reply and
+/// its Retry-After header. (Throttles are per node.)
+async fn login_from(node: &str, client: &reqwest::Client, user: &str, password: &str) -> (Value, Option<u64>) {
     let response = client
-        .post(format!("{}/user/self_login", server.base().unwrap()))
+        .post(format!("{node}/user/self_login"))
         .header("operationID", "op-login")
         .header("X-Tenant-ID", TENANT)
         .json(&json!({"userID": user, "platformID": 1, "password": password}))
@@ -122,21 +123,22 @@ async fn closed_with(
 async fn failed_logins_are_throttled_but_the_real_user_gets_in() {
     let server = Server::start();
     server.user("alice").await;
+    let node = server.base().unwrap();
     let attacker = client_from([127, 0, 0, 3]);
     for guess in 0..5 {
-        let (reply, _) = login_from(&server, &attacker, "alice", &format!("guess-{guess}")).await;
+        let (reply, _) = login_from(&node, &attacker, "alice", &format!("guess-{guess}")).await;
         assert_err(&reply, 1002, "login refused");
     }
     // alice's five failures a minute are spent: the attacker's address waits.
-    let (reply, retry_after) = login_from(&server, &attacker, "alice", "guess-5").await;
+    let (reply, retry_after) = login_from(&node, &attacker, "alice", "guess-5").await;
     assert_err(&reply, 1010, "too many failed logins for this user");
     assert!(retry_after.is_some_and(|s| (1..=12).contains(&s)), "{retry_after:?}");
     // The right password from the attacker's address is refused too (it
     // is not even checked).
-    let (reply, _) = login_from(&server, &attacker, "alice", PASSWORD).await;
+    let (reply, _) = login_from(&node, &attacker, "alice", PASSWORD).await;
     assert_err(&reply, 1010, "retry after");
     // alice herself, from her own address, gets in.
-    let (reply, _) = login_from(&server, &client_from([127, 0, 0, 2]), "alice", PASSWORD).await;
+    let (reply, _) = login_from(&node, &client_from([127, 0, 0, 2]), "alice", PASSWORD).await;
     assert_eq!(reply["errCode"], 0, "{reply}");
 
     // One address may fail 10 times a minute, whatever the users.
@@ -144,11 +146,11 @@ async fn failed_logins_are_throttled_but_the_real_user_gets_in() {
     for i in 0..10 {
         let user = format!("spray{i}");
         server.register(&user, &user).await;
-        let (reply, _) = login_from(&server, &sprayer, &user, "wrong-pw").await;
+        let (reply, _) = login_from(&node, &sprayer, &user, "wrong-pw").await;
         assert_err(&reply, 1002, "login refused");
     }
     server.register("spray10", "s").await;
-    let (reply, retry_after) = login_from(&server, &sprayer, "spray10", "wrong-pw").await;
+    let (reply, retry_after) = login_from(&node, &sprayer, "spray10", "wrong-pw").await;
     assert_err(&reply, 1010, "too many failed logins from this address");
     assert!(retry_after.is_some_and(|s| (1..=6).contains(&s)), "{retry_after:?}");
 }
@@ -157,23 +159,36 @@ async fn failed_logins_are_throttled_but_the_real_user_gets_in() {
 async fn registrations_per_address_are_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_in(dir.path(), &["--registrations-per-minute", "3"]);
+    // The bound is per node: every registration to one.
+    let node = server.base().unwrap();
+    let register = |client: reqwest::Client, user: String| {
+        let url = format!("{node}/user/self_register");
+        async move {
+            let reply: Value = client
+                .post(url)
+                .header("operationID", "op")
+                .header("X-Tenant-ID", TENANT)
+                .json(&json!({"userID": user, "nickname": "R", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            reply
+        }
+    };
+    let one = client_from([127, 0, 0, 6]);
     for i in 0..3 {
-        assert_eq!(server.register(&format!("r{i}"), "R").await["errCode"], 0);
+        assert_eq!(register(one.clone(), format!("r{i}")).await["errCode"], 0);
     }
-    assert_err(&server.register("r3", "R").await, 1010, "too many registrations");
-    // The refused ID was not taken.
-    let client = client_from([127, 0, 0, 5]);
-    let reply: Value = client
-        .post(format!("{}/user/self_register", server.base().unwrap()))
-        .header("operationID", "op")
-        .header("X-Tenant-ID", TENANT)
-        .json(&json!({"userID": "r3", "nickname": "R", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_err(
+        &register(one.clone(), "r3".into()).await,
+        1010,
+        "too many registrations",
+    );
+    // The refused ID was not taken; another address may register.
+    let reply = register(client_from([127, 0, 0, 5]), "r3".into()).await;
     assert_eq!(reply["errCode"], 0, "{reply}");
 }
 
@@ -199,8 +214,9 @@ async fn concurrent_password_checks_are_bounded() {
     );
     let token = server.user("alice").await;
     let pid = server.api_pids()[0];
+    let node = server.base().unwrap();
     let client = reqwest::Client::new();
-    let logins = (0..200).map(|_| login_from(&server, &client, "alice", "wrong-guess"));
+    let logins = (0..200).map(|_| login_from(&node, &client, "alice", "wrong-guess"));
     let asking = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let started = std::time::Instant::now();

@@ -242,10 +242,12 @@ async fn hardening_a_session_beyond_the_bound_per_user_displaces_the_oldest() {
     ];
     let server = Server::start_in(dir.path(), &limits);
     let [alice, bob] = users(&server, ["alice", "bob"]).await;
-    let mut oldest = Ws::connect(&server, &alice, "alice").await;
+    // The bound is per node: every session on one.
+    let node = server.base().unwrap();
+    let mut oldest = Ws::connect_to(&node, &alice, "alice").await;
     let mut newer = Vec::new();
     for _ in 0..3 {
-        newer.push(Ws::connect(&server, &alice, "alice").await);
+        newer.push(Ws::connect_to(&node, &alice, "alice").await);
     }
 
     let kick = loop {
