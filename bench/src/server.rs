@@ -24,8 +24,10 @@ pub struct Server {
 
 impl Server {
     /// `parley serve --data-dir DATA_DIR --listen 127.0.0.1:0 --admin-user-ids
-    /// imAdmin` with `secret` as its JWT secret, plus `extra` flags; returns
-    /// once it listens. Its stderr goes to `DATA_DIR.log`.
+    /// imAdmin --registrations-per-minute 0` with `secret` as its JWT
+    /// secret, plus `extra` flags; returns once it listens. Its stderr goes
+    /// to `DATA_DIR.log`. (Every user of a run registers from this one
+    /// address: the per-address registration limit is off.)
     pub async fn start(parley: &Path, data_dir: &Path, secret: &str, extra: &[String]) -> Result<Server> {
         let log = data_dir.with_extension("log");
         let mut child = Command::new(parley)
@@ -33,6 +35,7 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0", "--admin-user-ids", ADMIN])
+            .args(["--registrations-per-minute", "0"])
             .args(extra)
             .env("PARLEY_JWT_SECRET", secret)
             .stdin(Stdio::null())
