@@ -12,8 +12,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "parley", version)]
 pub struct Cli {
+    /// How log lines look on stderr: `text` for people, `json` (one object
+    /// per line, with the request's operationID, route, errCode and
+    /// latency) for a log shipper. `RUST_LOG` sets the level (default
+    /// `info`).
+    #[arg(long, env = "PARLEY_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

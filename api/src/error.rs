@@ -16,6 +16,10 @@ use schemas::{ApiReply, FieldError};
 /// to be retried after the reply's `Retry-After` seconds.
 pub const TOO_MANY_REQUESTS: i32 = 1010;
 
+/// The errCode of a reply, on the response for the access log.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrCode(pub i32);
+
 #[derive(Debug)]
 pub struct AppError {
     pub code: i32,
@@ -127,13 +131,16 @@ impl From<VaultError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        // The access log line has the code; the detail of a refusal (the
+        // errDlt the client gets) is for debugging.
         if self.code == 500 {
             tracing::error!(code = self.code, detail = %self.detail, "request failed");
         } else {
-            tracing::info!(code = self.code, detail = %self.detail, "request refused");
+            tracing::debug!(code = self.code, detail = %self.detail, "request refused");
         }
         let reply = ApiReply::error(self.code, code_name(self.code), &self.detail);
         let mut response = (StatusCode::OK, Json(reply)).into_response();
+        response.extensions_mut().insert(ErrCode(self.code));
         if let Some(after) = self.retry_after {
             response
                 .headers_mut()

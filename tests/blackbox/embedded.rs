@@ -411,3 +411,80 @@ async fn newest_of_bob(server: &Server, token: &str) -> serde_json::Value {
         .post("/msg/newest_seq", Some(token), json!({"userID": "bob"}))
         .await)
 }
+
+/// `--log-format json`: one JSON object per line; every request ends with
+/// an access line carrying its operationID, route, errCode and latency.
+#[tokio::test]
+async fn json_logs_have_an_access_line_per_request() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = parley()
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--jwt-secret",
+            SECRET,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let base = loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("a log line");
+        let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        lines.push(object.clone());
+        if let Some(at) = object["fields"]["message"]
+            .as_str()
+            .and_then(|m| m.strip_prefix("listening on "))
+        {
+            break at.to_owned();
+        }
+    };
+    let http = reqwest::Client::new();
+    for (operation, body) in [
+        (
+            "op-good",
+            json!({"userID": "alice", "nickname": "A", "password": PASSWORD}),
+        ),
+        ("op-bad", json!({"userID": "a b"})),
+    ] {
+        http.post(format!("{base}/user/self_register"))
+            .header("operationID", operation)
+            .header("X-Tenant-ID", TENANT)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    signal(child.id(), "-TERM");
+    assert!(child.wait().unwrap().success());
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        lines.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}")));
+    }
+    let access = |operation: &str| {
+        lines
+            .iter()
+            .find(|l| l["fields"]["message"] == "request" && l["span"]["operation_id"] == operation)
+            .unwrap_or_else(|| panic!("no access line of {operation}: {lines:?}"))
+            .clone()
+    };
+    let good = access("op-good");
+    assert_eq!(good["level"], "INFO");
+    assert_eq!(good["span"]["route"], "/user/self_register");
+    assert_eq!(good["fields"]["err_code"], 0);
+    assert!(good["fields"]["latency_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(access("op-bad")["fields"]["err_code"], 1001);
+}

@@ -24,7 +24,7 @@ use schemas::ApiReply;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrCode};
 use crate::extract::{Caller, OPERATION_ID, POSITION};
 use crate::state::AppState;
 
@@ -124,7 +124,9 @@ async fn profiles(state: &AppState, tenant: &str, ids: Vec<String>) -> Result<Ha
     Ok(found.into_iter().map(|u| (u.user_id.clone(), u)).collect())
 }
 
-/// Every request runs in a span carrying its operationID.
+/// Every request runs in a span carrying its operationID and route, and
+/// ends with an access log line at info: its errCode (absent for what is
+/// no API reply, such as a WebSocket upgrade), HTTP status and latency.
 async fn trace_request(req: Request, next: Next) -> Response {
     let operation_id = req
         .headers()
@@ -132,8 +134,19 @@ async fn trace_request(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let span = tracing::info_span!("request", operation_id = %operation_id, path = %req.uri().path());
-    next.run(req).instrument(span).await
+    let span = tracing::info_span!("request", operation_id = %operation_id, route = %req.uri().path());
+    let started = std::time::Instant::now();
+    let response = next.run(req).instrument(span.clone()).await;
+    let err_code = response.extensions().get::<ErrCode>().map(|c| c.0);
+    span.in_scope(|| {
+        tracing::info!(
+            err_code,
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
+    response
 }
 
 /// Read models hold personal fields sealed, as the log does: every JSON
@@ -202,6 +215,7 @@ impl Reply {
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let mut response = (StatusCode::OK, Json(ApiReply::ok(self.data))).into_response();
+        response.extensions_mut().insert(ErrCode(0));
         if let Some(p) = self.position {
             response.headers_mut().insert(POSITION, HeaderValue::from(p));
         }
