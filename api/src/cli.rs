@@ -217,6 +217,10 @@ pub struct ServeArgs {
     pub group_history_for_new_members: bool,
     #[command(flatten)]
     pub passwords: PasswordArgs,
+    /// `/readyz` answers not ready while the read models are more than this
+    /// many events behind the log's head.
+    #[arg(long, env = "PARLEY_READY_MAX_BEHIND", default_value_t = 1000)]
+    pub ready_max_behind: u64,
 }
 
 /// What password checks may cost: their concurrency and how often a client

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use infra::event_log::{EmbeddedLog, EventLog};
-use infra::kafka::{self, KafkaCommands, KafkaConfig};
+use infra::kafka::{self, KafkaCommands, KafkaConfig, KafkaHeads};
 use infra::progress::ReadProgress;
 use infra::projector::{Progress, Projector};
 use infra::read_store::{EmbeddedStore, MongoStore, ReadStore};
+use infra::readiness::{EmbeddedHeads, LogHeads};
 use infra::tail::{self, Tail};
 use infra::vault::{FileKeyStore, MongoKeyStore, Vault};
 use infra::write_side::{CommandBus, WriteSide};
@@ -28,6 +29,8 @@ pub struct ApiBackend {
     pub tail: Option<Tail>,
     /// The keys of personal data.
     pub vault: Arc<Vault>,
+    /// Where the log ends, for readiness.
+    pub heads: Arc<dyn LogHeads>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     log: Option<Arc<dyn EventLog>>,
@@ -140,7 +143,9 @@ pub async fn api_backend(args: &BackendArgs, progress: Option<Progress>) -> Resu
         let commands = KafkaCommands::start(kafka_config(args)).await?;
         let (tail, following) = kafka::follow(kafka_config(args), stopped).await?;
         let keys = MongoKeyStore::connect(&args.mongodb_uri, &vault_database(args)).await?;
+        let heads = KafkaHeads::connect(&kafka_config(args)).await?;
         return Ok(ApiBackend {
+            heads: Arc::new(heads),
             vault: Arc::new(Vault::new(Arc::new(keys))),
             commands: Arc::new(commands),
             progress: ReadProgress::shared(store.clone()),
@@ -166,6 +171,7 @@ pub async fn api_backend(args: &BackendArgs, progress: Option<Progress>) -> Resu
     let (tail, following) = tail::follow_embedded(log.clone(), stopped.clone());
     let projecting = tokio::spawn(projector.run(log.clone(), stopped));
     Ok(ApiBackend {
+        heads: Arc::new(EmbeddedHeads(log.clone())),
         vault: Arc::new(Vault::new(Arc::new(keys))),
         commands: Arc::new(write),
         store,

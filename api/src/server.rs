@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::auth::Tokens;
 use infra::projector::Progress;
 use infra::read_store::Checkpoints;
+use infra::readiness::Readiness;
 
 use crate::cli::{BackendArgs, RebuildArgs, ServeArgs};
 use crate::deploy::{self, BoxError};
@@ -45,6 +46,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         friend_verify: args.friend_verify,
         history_for_new_members: args.group_history_for_new_members,
         hub: Arc::new(Hub::new(args.connections.max_sessions_per_user as usize)),
+        readiness: Readiness {
+            heads: backend.heads.clone(),
+            store: backend.store.clone(),
+            max_behind: args.ready_max_behind,
+        },
         vault: backend.vault.clone(),
         progress: backend.progress.clone(),
         passwords: Passwords::new(

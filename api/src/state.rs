@@ -8,6 +8,7 @@ use commands::{Actor, Command};
 use events::EventMeta;
 use infra::progress::ReadProgress;
 use infra::read_store::ReadStore;
+use infra::readiness::Readiness;
 use infra::vault::Vault;
 use infra::write_side::{CommandBus, Executed, WriteError};
 use projections::DocSource;
@@ -44,6 +45,8 @@ pub struct Inner {
     pub passwords: Passwords,
     /// Failed logins and registrations per client address and user.
     pub throttle: Throttle,
+    /// `/readyz`: the log, the read store and how far behind they are.
+    pub readiness: Readiness,
 }
 
 impl std::ops::Deref for AppState {

@@ -8,6 +8,7 @@ pub mod private_fs;
 pub mod progress;
 pub mod projector;
 pub mod read_store;
+pub mod readiness;
 pub mod tail;
 pub mod vault;
 pub mod write_side;

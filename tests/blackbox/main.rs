@@ -19,6 +19,7 @@ mod hardening;
 mod hardening_http;
 mod messages;
 mod notifications;
+mod operability;
 mod privacy;
 mod rebuild;
 #[cfg(feature = "scale-out")]

@@ -4,6 +4,7 @@ mod audit;
 mod conversation;
 mod friend;
 mod group;
+mod health;
 pub mod msg;
 pub mod openapi;
 mod user;
@@ -100,6 +101,8 @@ pub fn router(state: AppState) -> Router {
     post_routes(Router::new())
         .route("/ws", get(crate::gateway::connect))
         .route("/openapi.json", get(openapi::document))
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
         .fallback(|| async { AppError::new(1004, "no such endpoint") })
         .layer(middleware::from_fn_with_state(state.clone(), open_sealed))
         .layer(middleware::from_fn(trace_request))

@@ -11,6 +11,7 @@
 //! Writers (`writer`) own command partitions through their consumer group;
 //! projector workers (`projector`) own event partitions through theirs.
 
+mod heads;
 mod projector;
 mod record;
 mod restore;
@@ -24,6 +25,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
+pub use heads::KafkaHeads;
 pub use projector::{follow, rebuild, run_projector};
 pub use router::KafkaCommands;
 pub use writer::{run_writer, PartitionProducer};

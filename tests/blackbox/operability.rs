@@ -1,0 +1,78 @@
+//! What an operator's tooling reads: liveness and readiness.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+async fn probe(base: &str, path: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("{base}{path}")).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_serving_node_is_alive_and_ready() {
+    let server = Server::start();
+    let token = server.user("alice").await;
+    ok(server
+        .post(
+            "/user/update_user_info_ex",
+            Some(&token),
+            json!({"userInfo": {"userID": "alice", "nickname": "A"}}),
+        )
+        .await);
+    let base = server.base().unwrap();
+    assert_eq!(probe(&base, "/healthz").await, (200, json!({"alive": true})));
+    let (status, ready) = probe(&base, "/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["ready"], true);
+    assert_eq!(ready["reasons"], json!([]));
+    // Caught up (on Kafka, the last record of a partition may be a
+    // transaction marker, which no checkpoint reaches).
+    assert!(ready["behind"].as_u64().unwrap() <= 4, "{ready}");
+}
+
+/// Scale-out: with the projector down the read models fall behind and the
+/// API nodes say so; once a projector catches up they are ready again.
+#[cfg(feature = "scale-out")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_are_not_ready_while_the_read_models_are_behind() {
+    if !scale_out() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--ready-max-behind", "10", "--read-wait-ms", "1000"]);
+    let token = server.user("alice").await;
+    server.kill(Role::Projector, 0);
+    // Applied, though their replies wait in vain for the read models.
+    let updates = (0..30).map(|i| {
+        let body = json!({"userInfo": {"userID": "alice", "nickname": format!("n{i}")}});
+        server.post("/user/update_user_info_ex", Some(&token), body)
+    });
+    for reply in futures::future::join_all(updates).await {
+        ok(reply);
+    }
+    let base = server.base().unwrap();
+    let (status, report) = probe(&base, "/readyz").await;
+    assert_eq!(status, 503, "{report}");
+    assert_eq!(report["ready"], false);
+    assert!(report["behind"].as_u64().unwrap() >= 30, "{report}");
+    assert!(
+        report["reasons"][0].as_str().unwrap().contains("behind the log"),
+        "{report}"
+    );
+    assert_eq!(probe(&base, "/healthz").await.0, 200, "alive all the same");
+
+    server.spawn(Role::Projector);
+    let started = std::time::Instant::now();
+    loop {
+        let (status, report) = probe(&base, "/readyz").await;
+        if status == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "still not ready: {report}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
