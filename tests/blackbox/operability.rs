@@ -76,3 +76,26 @@ async fn nodes_are_not_ready_while_the_read_models_are_behind() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn the_docs_page_and_its_assets_come_from_the_server() {
+    let server = Server::start();
+    let base = server.base().unwrap();
+    let page = reqwest::get(format!("{base}/docs")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/openapi.json"), "{html}");
+    assert!(
+        !html.contains("https://") && !html.contains("//cdn"),
+        "no outside asset: {html}"
+    );
+    for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"] {
+        let response = reqwest::get(format!("{base}{asset}")).await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.bytes().await.unwrap().len() > 10_000, "{asset}");
+    }
+    let (status, document) = probe(&base, "/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/user/self_register"]["post"].is_object());
+}

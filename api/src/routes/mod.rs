@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), open_sealed))
         .layer(middleware::from_fn(trace_request))
         .with_state(state)
+        .merge(openapi::docs_page())
 }
 
 /// Lists are their owner's: others get 1002 (app admins excepted). Once

@@ -112,6 +112,16 @@ pub fn build() -> OpenApi {
         .build()
 }
 
+/// `GET /docs`: Swagger UI over `/openapi.json`, its assets served from the
+/// binary (no CDN).
+pub fn docs_page() -> axum::Router {
+    swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
+        uri_prefix: "/docs",
+        api_definition: swagger_ui_dist::OpenApiSource::Uri("/openapi.json"),
+        title: Some("Parley API"),
+    })
+}
+
 pub async fn document() -> Response {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     let json = DOCUMENT.get_or_init(|| build().to_json().expect("the OpenAPI document serializes"));
