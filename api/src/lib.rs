@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod gateway;
 mod listener;
+mod metrics;
 mod password;
 mod routes;
 mod secret;

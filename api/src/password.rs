@@ -36,6 +36,7 @@ struct Waiting<'a>(&'a AtomicUsize);
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("parley_password_checks_waiting").decrement(1.0);
     }
 }
 
@@ -54,17 +55,22 @@ impl Passwords {
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
+            metrics::counter!("parley_password_checks_refused_total").increment(1);
             return Err(busy());
         }
+        metrics::gauge!("parley_password_checks_waiting").increment(1.0);
         let waiting = Waiting(&self.waiting);
         let permit = tokio::time::timeout(MAX_WAIT, self.running.clone().acquire_owned())
             .await
             .map_err(|_| busy())?
             .map_err(|e| AppError::internal(format!("password checks closed: {e}")))?;
         drop(waiting);
+        metrics::gauge!("parley_password_checks_running").increment(1.0);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work()
+            let done = work();
+            metrics::gauge!("parley_password_checks_running").decrement(1.0);
+            done
         })
         .await
         .map_err(|e| AppError::internal(format!("password task: {e}")))

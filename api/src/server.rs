@@ -32,6 +32,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         return Err("the scale-out deployment needs --jwt-secret (PARLEY_JWT_SECRET), shared by every API node".into());
     }
     let limits = listener::Limits::new(&args.connections, listener::open_files::raise())?;
+    if let Some(listen) = args.metrics_listen {
+        crate::metrics::serve(listen).await?;
+    }
     let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
     let (bar, progress) = rebuild_bar()?;
     let mut backend = deploy::api_backend(&args.backend, Some(progress)).await?;

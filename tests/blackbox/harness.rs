@@ -59,6 +59,8 @@ pub struct Server {
     http: reqwest::Client,
     /// Log lines of any process that report a panic or an ERROR.
     troubles: Arc<Mutex<Vec<String>>>,
+    /// The `/metrics` URLs API nodes logged (`--metrics-listen`).
+    metrics: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -104,6 +106,7 @@ impl Server {
             _owned_dir: None,
             http: reqwest::Client::new(),
             troubles: Arc::default(),
+            metrics: Arc::default(),
         };
         if scale_out() {
             server.spawn(Role::Writer);
@@ -189,6 +192,7 @@ impl Server {
         let (tx, rx) = mpsc::channel();
         let tag = format!("{role:?}-{}", child.id());
         let troubles = self.troubles.clone();
+        let metrics = self.metrics.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -202,6 +206,13 @@ impl Server {
                         let _ = tx.send(addr);
                         sent = true;
                     }
+                }
+                if let Some(at) = line.find("metrics on http://") {
+                    let url = line[at + "metrics on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default();
+                    metrics.lock().unwrap().push(url.to_owned());
                 }
                 if line.contains("panicked") || line.contains(" ERROR ") {
                     troubles.lock().unwrap().push(line.clone());
@@ -240,6 +251,11 @@ impl Server {
             }
         }
         worst.expect("a deployment has processes")
+    }
+
+    /// The `/metrics` URLs of the API nodes started with `--metrics-listen`.
+    pub fn metrics_urls(&self) -> Vec<String> {
+        self.metrics.lock().unwrap().clone()
     }
 
     /// Log lines so far that report a panic or an ERROR, of any process.

@@ -99,3 +99,58 @@ async fn the_docs_page_and_its_assets_come_from_the_server() {
     assert_eq!(document["openapi"], "3.1.0");
     assert!(document["paths"]["/user/self_register"]["post"].is_object());
 }
+
+/// Prometheus metrics on their own address: request counters per route and
+/// errCode move, the latency histogram has the route, WebSocket and log
+/// metrics are there.
+#[tokio::test]
+async fn metrics_count_requests_per_route_and_err_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--metrics-listen", "127.0.0.1:0"]);
+    let token = server.user("alice").await;
+    let urls = server.metrics_urls();
+    assert!(!urls.is_empty(), "no metrics address logged");
+    let scrape = || async {
+        let mut all = String::new();
+        for url in server.metrics_urls() {
+            all.push_str(&reqwest::get(&url).await.unwrap().text().await.unwrap());
+        }
+        all
+    };
+    let count = |text: &str, series: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(series))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let ok_series = "parley_http_requests_total{route=\"/user/get_users_info\",err_code=\"0\"}";
+    let before = count(&scrape().await, ok_series);
+    for _ in 0..3 {
+        server.users_info(&token, &["alice"]).await;
+    }
+    let refused = server
+        .post("/user/get_users_info", Some(&token), json!({"userIDs": []}))
+        .await;
+    assert_eq!(refused["errCode"], 1001);
+    let text = scrape().await;
+    assert_eq!(count(&text, ok_series) - before, 3.0, "{text}");
+    assert!(
+        count(
+            &text,
+            "parley_http_requests_total{route=\"/user/get_users_info\",err_code=\"1001\"}"
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("parley_http_request_duration_seconds_bucket{route=\"/user/get_users_info\""),
+        "{text}"
+    );
+    // Unknown paths share one label.
+    server.post("/no/such/endpoint", Some(&token), json!({})).await;
+    let text = scrape().await;
+    assert!(text.contains("route=\"other\""), "{text}");
+    if !scale_out() {
+        assert!(count(&text, "parley_log_appended_events_total") >= 1.0, "{text}");
+        assert!(text.contains("parley_log_fsync_seconds_bucket"), "{text}");
+    }
+}

@@ -42,6 +42,13 @@ impl Closing {
     }
 }
 
+/// Counts a session the server closes, by why: `slow` (its queue
+/// overflowed), `stalled` (it took no frame), `idle` (it sent none),
+/// `kicked` (one session too many of its user), `shutdown`.
+pub fn closed_because(why: &'static str) {
+    metrics::counter!("parley_ws_sessions_closed_total", "reason" => why).increment(1);
+}
+
 pub struct Session {
     id: u64,
     out: mpsc::Sender<Utf8Bytes>,
@@ -54,6 +61,8 @@ impl Session {
     /// Queues a frame; a full queue closes the session.
     pub fn offer(&self, frame: Utf8Bytes) {
         if self.out.try_send(frame).is_err() {
+            metrics::counter!("parley_ws_frames_dropped_total").increment(1);
+            closed_because("slow");
             self.close(Closing::policy(format!(
                 "outbound queue of {OUTBOUND_QUEUE} frames overflowed: reconnect and recover with newest_seq and pull_msg_by_seq"
             )));
@@ -159,6 +168,7 @@ impl Hub {
     pub fn close_all(&self, closing: &Closing) {
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         for session in sessions.values().flatten() {
+            closed_because("shutdown");
             session.close(closing.clone());
         }
     }

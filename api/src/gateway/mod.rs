@@ -143,11 +143,13 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
         outlet,
         displaced,
     } = state.hub.register(&tenant, &caller.user_id);
+    metrics::gauge!("parley_ws_sessions").increment(1.0);
     tracing::info!(user = %caller.user_id, tenant = %tenant, "websocket session opened");
     if !displaced.is_empty() {
         let kicked = kick(state.hub.max_sessions_per_user());
         tracing::info!(user = %caller.user_id, sessions = displaced.len(), "{}", kicked.reason);
         for old in displaced {
+            hub::closed_because("kicked");
             old.close(kicked.clone());
         }
     }
@@ -173,6 +175,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
                 // connection dropped at once: waiting for its close could
                 // keep it open for as long as it keeps sending.
                 if matches!(ended, Ok(Written::Stalled)) {
+                    hub::closed_because("stalled");
                     session.close(Closing::policy(format!("took no frame for {} s", SEND_LIMIT.as_secs())));
                     break;
                 }
@@ -181,6 +184,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
         };
         let frame = match next {
             Err(_) => {
+                hub::closed_because("idle");
                 session.close(Closing::policy(format!("no frame for {} s", IDLE_LIMIT.as_secs())));
                 break;
             }
@@ -189,6 +193,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
         };
         match frame {
             Message::Text(text) if !closed_by_server => {
+                metrics::counter!("parley_ws_frames_in_total").increment(1);
                 let reply = answer(&state, &caller, &session, text.as_str()).await;
                 session.offer(Utf8Bytes::from(reply.to_string()));
             }
@@ -197,6 +202,7 @@ async fn serve(state: AppState, params: ConnectParams, socket: WebSocket) {
     }
     session.close(Closing::policy("session ended".into()));
     state.hub.unregister(&tenant, &caller.user_id, &session);
+    metrics::gauge!("parley_ws_sessions").decrement(1.0);
     if !writer_ended {
         let abort = writer.abort_handle();
         if tokio::time::timeout(SEND_LIMIT, writer).await.is_err() {
@@ -259,7 +265,11 @@ async fn write_frames(mut sink: SplitSink<WebSocket, Message>, mut outlet: Outle
 /// the frame within `SEND_LIMIT` (a client that stops reading blocks the
 /// send: give up on it).
 async fn send(sink: &mut SplitSink<WebSocket, Message>, message: Message) -> bool {
-    matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())))
+    let sent = matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())));
+    if sent {
+        metrics::counter!("parley_ws_frames_out_total").increment(1);
+    }
+    sent
 }
 
 #[derive(Debug, Deserialize)]

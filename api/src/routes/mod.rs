@@ -138,19 +138,46 @@ async fn trace_request(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let route = known_route(req.uri().path());
     let span = tracing::info_span!("request", operation_id = %operation_id, route = %req.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let err_code = response.extensions().get::<ErrCode>().map(|c| c.0);
+    let seconds = started.elapsed().as_secs_f64();
+    record_request(&route, err_code, seconds);
     span.in_scope(|| {
         tracing::info!(
             err_code,
             status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = seconds * 1000.0,
             "request"
         );
     });
     response
+}
+
+/// The route a metric is labelled with: the path of a known endpoint, else
+/// "other" (so a client cannot make a label per path it invents).
+fn known_route(path: &str) -> String {
+    static KNOWN: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        let mut known: std::collections::HashSet<&'static str> =
+            endpoint_bodies().iter().map(openapi::Endpoint::path).collect();
+        known.extend(["/ws", "/openapi.json", "/healthz", "/readyz", "/docs"]);
+        known
+    });
+    if known.contains(path) {
+        path.to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
+/// Per route and errCode: requests, and their latency.
+fn record_request(route: &str, err_code: Option<i32>, seconds: f64) {
+    let code = err_code.map_or_else(|| "none".to_owned(), |c| c.to_string());
+    metrics::counter!("parley_http_requests_total", "route" => route.to_owned(), "err_code" => code).increment(1);
+    metrics::histogram!("parley_http_request_duration_seconds", "route" => route.to_owned()).record(seconds);
 }
 
 /// Read models hold personal fields sealed, as the log does: every JSON

@@ -26,6 +26,10 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
     pub fn of<T: ToSchema>(path: &'static str) -> Self {
         let mut schemas = vec![(T::name().into_owned(), T::schema())];
         T::schemas(&mut schemas);

@@ -105,7 +105,8 @@ pub async fn update_user_info_ex(
 }
 
 /// A throttled attempt's reply: 1010 with when to retry.
-fn throttled(what: &str, t: Throttled) -> AppError {
+fn throttled(what: &'static str, t: Throttled) -> AppError {
+    metrics::counter!("parley_throttled_total", "what" => what).increment(1);
     let by = match t.by {
         ThrottledBy::Address => "from this address",
         ThrottledBy::User => "for this user from this address",

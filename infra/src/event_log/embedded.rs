@@ -243,6 +243,7 @@ impl Writer {
             }
             return;
         }
+        let synced = std::time::Instant::now();
         if let Err(e) = self.file.write_all(&buf).and_then(|()| self.file.sync_data()) {
             // Nothing of this group was acknowledged: cut it off again. If
             // even that fails, the file's tail is unknown, so stop writing.
@@ -262,6 +263,10 @@ impl Writer {
             return;
         }
         self.shared.syncs.fetch_add(1, Ordering::Relaxed);
+        let events = offsets.len();
+        metrics::histogram!("parley_log_fsync_seconds").record(synced.elapsed().as_secs_f64());
+        metrics::histogram!("parley_log_group_commit_events").record(events as f64);
+        metrics::counter!("parley_log_appended_events_total").increment(events as u64);
         self.len += buf.len() as u64;
         self.next_position = position;
         self.versions.extend(versions);
