@@ -170,6 +170,11 @@ pub struct BackendArgs {
     /// MongoDB database of the read models.
     #[arg(long, env = "PARLEY_MONGODB_DATABASE", default_value = "parley")]
     pub mongodb_database: String,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (apart
+    /// from the API, so only who reaches it reads them; port 0 picks a free
+    /// port, the log says which). Unset: no metrics are recorded.
+    #[arg(long, env = "PARLEY_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -217,11 +222,6 @@ pub struct ServeArgs {
     pub group_history_for_new_members: bool,
     #[command(flatten)]
     pub passwords: PasswordArgs,
-    /// Serve Prometheus metrics at `GET /metrics` on this address (apart
-    /// from the API, so only who reaches it reads them; port 0 picks a free
-    /// port, the log says which). Unset: no metrics are recorded.
-    #[arg(long, env = "PARLEY_METRICS_LISTEN")]
-    pub metrics_listen: Option<SocketAddr>,
     /// `/readyz` answers not ready while the read models are more than this
     /// many events behind the log's head.
     #[arg(long, env = "PARLEY_READY_MAX_BEHIND", default_value_t = 1000)]

@@ -32,7 +32,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         return Err("the scale-out deployment needs --jwt-secret (PARLEY_JWT_SECRET), shared by every API node".into());
     }
     let limits = listener::Limits::new(&args.connections, listener::open_files::raise())?;
-    if let Some(listen) = args.metrics_listen {
+    if let Some(listen) = args.backend.metrics_listen {
         crate::metrics::serve(listen).await?;
     }
     let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
@@ -100,6 +100,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
 /// `parley write` and `parley project`: a Kafka worker until SIGINT/SIGTERM,
 /// then the batch in hand is finished.
 pub async fn work(args: BackendArgs, projector: bool) -> Result<(), BoxError> {
+    if let Some(listen) = args.metrics_listen {
+        crate::metrics::serve(listen).await?;
+    }
     let (stop, stopped) = watch::channel(false);
     let mut worker = tokio::spawn(async move { deploy::run_worker(&args, projector, stopped).await });
     tokio::select! {

@@ -65,7 +65,24 @@ struct ProjectorContext {
     rebalanced: Arc<AtomicBool>,
 }
 
-impl ClientContext for ProjectorContext {}
+impl ClientContext for ProjectorContext {
+    /// librdkafka's statistics (every `STATS_EVERY`): the consumer lag of
+    /// each events partition this worker owns.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for topic in statistics.topics.values() {
+            for (partition, stats) in &topic.partitions {
+                // -1: not known (a partition this worker does not own).
+                if *partition >= 0 && stats.consumer_lag >= 0 {
+                    metrics::gauge!("parley_kafka_consumer_lag", "partition" => partition.to_string())
+                        .set(stats.consumer_lag as f64);
+                }
+            }
+        }
+    }
+}
+
+/// How often librdkafka reports its statistics (the consumer lag).
+const STATS_EVERY: &str = "5000";
 
 impl ConsumerContext for ProjectorContext {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {
@@ -132,6 +149,7 @@ async fn projector_session(
     let rebalanced = Arc::new(AtomicBool::new(false));
     let consumer: StreamConsumer<ProjectorContext> = config
         .consumer(&format!("{}-projectors", config.namespace))
+        .set("statistics.interval.ms", STATS_EVERY)
         .create_with_context(ProjectorContext {
             rebalanced: rebalanced.clone(),
         })?;

@@ -173,6 +173,7 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
         .await;
         for (partition, restored) in taken_over {
             owners.insert(partition, restored?.into());
+            metrics::counter!("parley_kafka_writer_takeovers_total").increment(1);
         }
         let mut work = Vec::with_capacity(by_partition.len());
         for (partition, messages) in by_partition {
@@ -202,6 +203,7 @@ async fn writer_session(config: &KafkaConfig, mut stop: watch::Receiver<bool>) -
             // the batch was in flight, so its offsets could not commit.
             let producer = owner.producer.inner().clone();
             let _ = blocking(move || producer.abort_transaction(KAFKA_TIMEOUT)).await;
+            metrics::counter!("parley_kafka_transaction_aborts_total").increment(1);
             drop(owner);
             tracing::warn!(partition, error = %e, offset = first, "batch aborted; reading it again");
             if let Err(seek) = consumer.seek(&topic, partition, Offset::Offset(first), Duration::from_secs(5)) {
