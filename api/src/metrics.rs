@@ -51,6 +51,21 @@ pub async fn serve(listen: SocketAddr) -> Result<SocketAddr, BoxError> {
     Ok(at)
 }
 
+/// How often a node measures how far its read models are behind the log.
+const BEHIND_EVERY: Duration = Duration::from_secs(5);
+
+/// `parley_read_models_behind_events`: events between the log's head and
+/// the read models, as `/readyz` measures it, every `BEHIND_EVERY`.
+pub async fn follow_behind(state: crate::state::AppState) {
+    let mut every = tokio::time::interval(BEHIND_EVERY);
+    loop {
+        every.tick().await;
+        if let Some(behind) = state.readiness.check().await.behind {
+            metrics::gauge!("parley_read_models_behind_events").set(behind as f64);
+        }
+    }
+}
+
 async fn scrape(handle: PrometheusHandle) -> String {
     handle.render()
 }

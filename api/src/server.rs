@@ -74,6 +74,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         }),
     }));
 
+    if args.backend.metrics_listen.is_some() {
+        tokio::spawn(crate::metrics::follow_behind(state.clone()));
+    }
     if let Some(tail) = backend.tail.take() {
         tokio::spawn(gateway::push::run(state.clone(), state.hub.clone(), tail));
     }

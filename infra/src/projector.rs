@@ -83,6 +83,7 @@ impl Projector {
         let Some(last) = fresh.last().map(|e| offset_of(e.log_position)) else {
             return Ok(0);
         };
+        let started = std::time::Instant::now();
         let mut batch = Batch::new(self.store.as_source());
         for envelope in &fresh {
             let event = envelope.event().map_err(|e| ProjectorError::Unreadable {
@@ -91,7 +92,9 @@ impl Projector {
             })?;
             projections::project(envelope, &event, &mut batch).await?;
         }
+        let projected = std::time::Instant::now();
         self.store.commit(batch.into_changes(), partition, from, last).await?;
+        record_batch(&fresh, started, projected);
         self.applied.send_modify(|applied| {
             applied.insert(partition, last);
         });
@@ -152,5 +155,21 @@ impl Projector {
         if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "making the read models durable");
         }
+    }
+}
+
+/// A projected batch's metrics: its size, the time to project it and to
+/// commit it, and how long after it happened its last event is in the read
+/// models (the projector's lag).
+fn record_batch(batch: &[&Envelope], started: std::time::Instant, projected: std::time::Instant) {
+    metrics::histogram!("parley_projector_batch_events").record(batch.len() as f64);
+    metrics::histogram!("parley_projector_project_seconds").record((projected - started).as_secs_f64());
+    metrics::histogram!("parley_projector_commit_seconds").record(projected.elapsed().as_secs_f64());
+    if let Some(last) = batch.last() {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let lag = (now_ms - last.occurred_at).max(0) as f64 / 1000.0;
+        metrics::gauge!("parley_projector_lag_seconds").set(lag);
     }
 }
