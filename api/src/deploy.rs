@@ -157,10 +157,11 @@ pub async fn api_backend(args: &BackendArgs, progress: Option<Progress>) -> Resu
         });
     }
     let Embedded { log, store } = embedded(args)?;
-    ensure_format(log.as_ref(), &store, progress).await?;
+    ensure_format(log.as_ref(), &store, progress.clone()).await?;
     let keys = FileKeyStore::open(&args.data.data_dir.join(KEYS_FILE)).await?;
     let write = WriteSide::recover(log.clone()).await?;
-    let projector = Projector::new(store.clone()).await?;
+    let total = *log.durable_head().borrow();
+    let projector = Projector::new(store.clone()).await?.reporting(progress, total);
     // Serve only once the read models include everything already durable:
     // a restart never answers from read models behind the log.
     let caught_up = projector.catch_up(log.as_ref()).await?;
@@ -169,7 +170,8 @@ pub async fn api_backend(args: &BackendArgs, progress: Option<Progress>) -> Resu
     }
     let progress = ReadProgress::Local(projector.applied());
     let (tail, following) = tail::follow_embedded(log.clone(), stopped.clone());
-    let projecting = tokio::spawn(projector.run(log.clone(), stopped));
+    // Progress was the start's; the projector goes on quietly.
+    let projecting = tokio::spawn(projector.reporting(None, 0).run(log.clone(), stopped));
     Ok(ApiBackend {
         heads: Arc::new(EmbeddedHeads(log.clone())),
         vault: Arc::new(Vault::new(Arc::new(keys))),

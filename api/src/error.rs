@@ -37,6 +37,12 @@ impl AppError {
         }
     }
 
+    /// Tells the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
     pub fn too_many_requests(detail: impl Into<String>, retry_after: Duration) -> Self {
         let retry_after = retry_after.max(Duration::from_secs(1));
         let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);

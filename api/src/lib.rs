@@ -14,6 +14,7 @@ mod password;
 mod routes;
 mod secret;
 mod server;
+mod startup;
 mod state;
 mod throttle;
 

@@ -20,6 +20,7 @@ use crate::listener;
 use crate::password::Passwords;
 use crate::routes::router;
 use crate::secret;
+use crate::startup::{Starting, Switch};
 use crate::state::{AppState, Inner};
 use crate::throttle::{Limits, Rate, Throttle};
 
@@ -36,8 +37,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         crate::metrics::serve(listen).await?;
     }
     let secret = secret::load_or_create(&args.secret, &args.backend.data.data_dir)?;
+    // Listen at once: while the backend starts (the log replayed into the
+    // write side and the read models), /healthz says alive and /readyz
+    // how far the start is.
+    let tcp = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(
+        data_dir = %args.backend.data.data_dir.display(),
+        max_connections = limits.max_connections,
+        "listening on http://{}",
+        tcp.local_addr()?
+    );
+    let starting = Arc::new(Starting::default());
+    let switch = Switch::default();
+    let (stop, shutdown) = watch::channel(None);
+    let serving = tokio::spawn(listener::serve(tcp, switch.router(starting.clone()), limits, shutdown));
     let (bar, progress) = rebuild_bar()?;
-    let mut backend = deploy::api_backend(&args.backend, Some(progress)).await?;
+    let mut backend = deploy::api_backend(&args.backend, Some(starting.progress(progress))).await?;
     bar.finish_and_clear();
     let state = AppState(Arc::new(Inner {
         commands: backend.commands.clone(),
@@ -80,15 +95,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     if let Some(tail) = backend.tail.take() {
         tokio::spawn(gateway::push::run(state.clone(), state.hub.clone(), tail));
     }
-    let tcp = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(
-        data_dir = %args.backend.data.data_dir.display(),
-        max_connections = limits.max_connections,
-        "listening on http://{}",
-        tcp.local_addr()?
-    );
-    let (stop, shutdown) = watch::channel(None);
-    let serving = tokio::spawn(listener::serve(tcp, router(state.clone()), limits, shutdown));
+    switch.ready(router(state.clone()));
+    tracing::info!("ready: serving the API");
     shutdown_signal().await;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(args.connections.shutdown_grace_ms);
     let _ = stop.send(Some(deadline));

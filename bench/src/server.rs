@@ -49,14 +49,20 @@ impl Server {
         let mut file = tokio::fs::File::create(&log).await?;
         let (found, address) = tokio::sync::oneshot::channel();
         // Copies the log to its file for as long as the server runs, and
-        // reports the address it says it listens on.
+        // reports the address it listens on once it serves the API.
         tokio::spawn(async move {
             let mut found = Some(found);
+            let mut listening = None;
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(at) = line.find("listening on http://") {
-                    let address = line[at + "listening on ".len()..].split_whitespace().next();
-                    if let (Some(found), Some(address)) = (found.take(), address) {
-                        let _ = found.send(address.to_owned());
+                    listening = line[at + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .map(str::to_owned);
+                }
+                if line.contains("ready: serving the API") {
+                    if let (Some(found), Some(address)) = (found.take(), listening.take()) {
+                        let _ = found.send(address);
                     }
                 }
                 if file.write_all(format!("{line}\n").as_bytes()).await.is_err() {

@@ -442,17 +442,20 @@ async fn json_logs_have_an_access_line_per_request() {
         }
     });
     let mut lines = Vec::new();
-    let base = loop {
+    let mut base = None;
+    loop {
         let line = rx.recv_timeout(Duration::from_secs(60)).expect("a log line");
         let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         lines.push(object.clone());
-        if let Some(at) = object["fields"]["message"]
-            .as_str()
-            .and_then(|m| m.strip_prefix("listening on "))
-        {
-            break at.to_owned();
+        let message = object["fields"]["message"].as_str().unwrap_or_default().to_owned();
+        if let Some(at) = message.strip_prefix("listening on ") {
+            base = Some(at.to_owned());
         }
-    };
+        if message == "ready: serving the API" {
+            break;
+        }
+    }
+    let base = base.expect("the address");
     let http = reqwest::Client::new();
     for (operation, body) in [
         (
@@ -487,4 +490,157 @@ async fn json_logs_have_an_access_line_per_request() {
     assert_eq!(good["fields"]["err_code"], 0);
     assert!(good["fields"]["latency_ms"].as_f64().unwrap() > 0.0);
     assert_eq!(access("op-bad")["fields"]["err_code"], 1001);
+}
+
+/// A node listens at once: while it replays a long log it is alive and
+/// not ready (saying how far it is), API requests are told to retry, and
+/// once caught up it is ready and serves them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starting_node_is_alive_but_not_ready_until_caught_up() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    use events::user::{PersonalData, UserProfileUpdated, UserRegistered};
+    use events::{DomainEvent, Envelope, EventMeta, StreamKey};
+    use infra::event_log::{AppendRequest, EmbeddedLog, EventLog};
+    use std::io::{BufRead, BufReader};
+
+    // A log of 60,001 events, written directly (no read models yet).
+    let dir = tempfile::tempdir().unwrap();
+    let log = EmbeddedLog::open(dir.path()).unwrap();
+    let meta = EventMeta {
+        tenant_id: TENANT.into(),
+        actor_user_id: "alice".into(),
+        operation_id: "long-log".into(),
+        occurred_at: now_ms(),
+    };
+    let stream = StreamKey::user(TENANT, "alice").to_string();
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+    let registered = DomainEvent::UserRegistered(UserRegistered {
+        user_id: "alice".into(),
+        profile: PersonalData {
+            nickname: "alice".into(),
+            ..PersonalData::default()
+        },
+        password_hash: hash,
+        create_time: now_ms(),
+    });
+    let mut version = 0;
+    let mut events = vec![Envelope::new(
+        uuid::Uuid::now_v7(),
+        stream.clone(),
+        0,
+        &meta,
+        &registered,
+    )];
+    for chunk in 0..60 {
+        for i in 0..1000 {
+            let renamed = DomainEvent::UserProfileUpdated(UserProfileUpdated {
+                user_id: "alice".into(),
+                nickname: Some(format!("n{chunk}-{i}")),
+                face_url: None,
+                ex: None,
+                notified_user_ids: Vec::new(),
+            });
+            events.push(Envelope::new(uuid::Uuid::now_v7(), stream.clone(), 0, &meta, &renamed));
+        }
+        let appended = events.len() as u64;
+        log.append(AppendRequest {
+            stream_key: stream.clone(),
+            expected_version: version,
+            events: std::mem::take(&mut events),
+        })
+        .await
+        .unwrap();
+        version += appended;
+    }
+    log.close().await;
+
+    let mut child = parley()
+        .args(["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let base = loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("a log line");
+        if let Some(at) = line.find("listening on http://") {
+            break line[at + "listening on ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    };
+    let http = reqwest::Client::new();
+    let alive = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(alive.status(), 200);
+    let starting = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(starting.status(), 503);
+    let report: serde_json::Value = starting.json().await.unwrap();
+    assert!(
+        report["reasons"][0].as_str().unwrap().starts_with("starting"),
+        "{report}"
+    );
+    let early: serde_json::Value = http
+        .post(format!("{base}/user/get_users_info"))
+        .header("operationID", "op")
+        .header("X-Tenant-ID", TENANT)
+        .json(&json!({"userIDs": ["alice"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(early["errCode"], 500, "{early}");
+    assert!(early["errDlt"].as_str().unwrap().contains("starting"), "{early}");
+
+    let started = std::time::Instant::now();
+    loop {
+        let response = http.get(format!("{base}/readyz")).send().await.unwrap();
+        if response.status() == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login: serde_json::Value = http
+        .post(format!("{base}/user/self_login"))
+        .header("operationID", "op")
+        .header("X-Tenant-ID", TENANT)
+        .json(&json!({"userID": "alice", "platformID": 1, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["data"]["token"].as_str().unwrap().to_owned();
+    let info: serde_json::Value = http
+        .post(format!("{base}/user/get_users_info"))
+        .header("operationID", "op")
+        .header("X-Tenant-ID", TENANT)
+        .header("token", token)
+        .json(&json!({"userIDs": ["alice"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["data"]["usersInfo"][0]["nickname"], "n59-999", "{info}");
+    signal(child.id(), "-TERM");
+    assert!(child.wait().unwrap().success());
 }

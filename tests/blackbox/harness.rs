@@ -194,17 +194,21 @@ impl Server {
         let troubles = self.troubles.clone();
         let metrics = self.metrics.clone();
         std::thread::spawn(move || {
-            let mut sent = false;
+            // An API node listens at once and serves the API once it has
+            // started: its address is reported then.
+            let mut listening = None;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent {
-                    if let Some(at) = line.find("listening on http://") {
-                        let addr = line[at + "listening on http://".len()..]
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned();
+                if let Some(at) = line.find("listening on http://") {
+                    let addr = line[at + "listening on http://".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    listening = Some(addr);
+                }
+                if line.contains("ready: serving the API") {
+                    if let Some(addr) = listening.take() {
                         let _ = tx.send(addr);
-                        sent = true;
                     }
                 }
                 if let Some(at) = line.find("metrics on http://") {

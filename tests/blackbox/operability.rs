@@ -1,7 +1,5 @@
 //! What an operator's tooling reads: liveness and readiness.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -39,6 +37,7 @@ async fn a_serving_node_is_alive_and_ready() {
 #[cfg(feature = "scale-out")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nodes_are_not_ready_while_the_read_models_are_behind() {
+    use std::time::Duration;
     if !scale_out() {
         return;
     }

@@ -20,14 +20,14 @@ pub async fn alive() -> Response {
 }
 
 #[derive(Serialize)]
-struct Readiness {
-    ready: bool,
+pub struct Readiness {
+    pub ready: bool,
     /// Events the read models are behind the log's head (absent if the
     /// log or the store did not answer).
     #[serde(skip_serializing_if = "Option::is_none")]
-    behind: Option<u64>,
+    pub behind: Option<u64>,
     /// Why not, when not ready.
-    reasons: Vec<String>,
+    pub reasons: Vec<String>,
 }
 
 /// This node can serve: 200 when ready, 503 with the reasons when not.

@@ -4,7 +4,7 @@ mod audit;
 mod conversation;
 mod friend;
 mod group;
-mod health;
+pub mod health;
 pub mod msg;
 pub mod openapi;
 mod user;
